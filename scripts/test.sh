@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, builds athlete twice (optimised, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test through CTest in both.
+# Extra arguments go to ctest (e.g. scripts/test.sh -L unit, scripts/test.sh -R bronze).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/install-deps.sh"
+"$here/scripts/build.sh" build
+"$here/scripts/build.sh" build-asan -DATHLETE_SANITIZE=ON
+status=0
+echo "== tests (optimised build) ==" >&2
+(cd "$here/build" && ctest --output-on-failure -j "$(nproc)" "$@") || status=1
+echo "== tests (ASan + UBSan build) ==" >&2
+(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -LE nosan "$@") || status=1
+exit $status

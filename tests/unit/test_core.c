@@ -1,0 +1,46 @@
+#include "test.h"
+
+#include "core/batch.h"
+#include "core/status.h"
+
+TEST(batch_append_and_read) {
+  field_def f[] = {{"s", COL_STRING, true}, {"i", COL_INT64, true}, {"d", COL_DOUBLE, false}};
+  batch *b = batch_new(f, 3);
+  for (int r = 0; r < 1000; r++) {
+    if (r % 3 == 0)
+      col_append_null(&b->cols[0]);
+    else
+      col_append_str(&b->cols[0], "abc", (size_t)(r % 4));
+    col_append_i64(&b->cols[1], r);
+    col_append_f64(&b->cols[2], r * 0.5);
+  }
+  CHECK(batch_sync_rows(b));
+  CHECK_INT(b->nrows, 1000);
+  CHECK_INT(b->cols[0].null_count, 334);
+  size_t len;
+  const uint8_t *p = col_str(&b->cols[0], 2, &len);
+  CHECK_MEM(p, len, "ab", 2);
+  CHECK(col_is_null(&b->cols[0], 3));
+  CHECK_INT(col_i64(&b->cols[1], 999), 999);
+  batch *c = batch_new_like(b);
+  batch_append_row(c, b, 2);
+  CHECK_INT(c->nrows, 1);
+  p = col_str(&c->cols[0], 0, &len);
+  CHECK_MEM(p, len, "ab", 2);
+  CHECK_INT(batch_find(c, "d"), 2);
+  CHECK_INT(batch_find(c, "nope"), -1);
+  batch_clear(b);
+  CHECK_INT(b->nrows, 0);
+  CHECK_INT(b->cols[0].nbytes, 0);
+  batch_free(b);
+  batch_free(c);
+}
+
+TEST(error_first_sticks) {
+  ath_error e = {0};
+  CHECK_INT(ath_fail(&e, ATH_ERR, "first %d", 1), ATH_ERR);
+  ath_fail(&e, ATH_EUSAGE, "second");
+  CHECK_STR(e.msg, "first 1");
+  CHECK_INT(e.code, ATH_ERR);
+  CHECK_STR(ath_status_name(ATH_EREJECTS), "reject fraction exceeded");
+}
