@@ -1,0 +1,14 @@
+/* Minimal JSON output helpers (manifests, --metrics). */
+#ifndef ATHLETE_CORE_JSON_H
+#define ATHLETE_CORE_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes `s` (n bytes) as a JSON string literal with quotes, escaping control characters,
+ * quotes and backslashes; bytes >= 0x80 are passed through (the caller gives UTF-8). */
+void json_write_string(FILE *f, const char *s, size_t n);
+/* Same for a NUL-terminated string; NULL writes null. */
+void json_write_cstr(FILE *f, const char *s);
+
+#endif
