@@ -57,3 +57,28 @@ same_file() {
 pass() {
   echo "1 passed, 0 failed"
 }
+
+# export_parquet GLOB OUT.csv [SELECT-LIST]: DuckDB writes the rows of the Parquet files as CSV
+# (every field quoted, NULL as \N) for rows.py.
+export_parquet() {
+  local cols=${3:-*}
+  duck "COPY (SELECT $cols FROM read_parquet('$1')) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')"
+}
+
+# export_csv_source FILE OUT.csv: DuckDB's own reading of a landing CSV (all VARCHAR, its sniffer
+# off), exported the same way: the independent reference for bronze.
+export_csv_source() {
+  local header
+  header=$(head -c 65536 "$1" | head -n 1 | tr -d '\r' | sed 's/^\xEF\xBB\xBF//')
+  local cols="" c
+  IFS=',' read -ra names <<<"$header"
+  for c in "${names[@]}"; do cols="$cols${cols:+, }'$c': 'VARCHAR'"; done
+  duck "COPY (SELECT * FROM read_csv('$1', header=true, auto_detect=false, columns={$cols},
+        delim=',', quote='\"', escape='\"', strict_mode=true, ignore_errors=true,
+        null_padding=false)) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')"
+}
+
+# rows CMD ARGS...: tests/integration/rows.py through Debian's python (h5py lives there).
+rows() {
+  /usr/bin/python3 "$ATHLETE_SRC/tests/integration/rows.py" "$@"
+}
