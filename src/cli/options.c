@@ -1,0 +1,234 @@
+#include "cli/options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum opt_id {
+  O_HELP,
+  O_QUIET,
+  O_LAKE,
+  O_SOURCE,
+  O_FORMATS,
+  O_COMPRESSION,
+  O_ZSTD_LEVEL,
+  O_MAX_REJECT,
+  O_PROGRESS,
+  O_METRICS,
+  O_KEEP_CHARS,
+  O_SHUFFLE_MB,
+  O_SCALE,
+  O_SEED,
+  O_OUT,
+  O_LIMIT,
+} opt_id;
+
+typedef struct opt_spec {
+  opt_id id;
+  const char *name;
+  char short_name;
+  const char *arg; /* NULL: a flag */
+  unsigned groups;
+  const char *help;
+} opt_spec;
+
+static const opt_spec options[] = {
+    {O_SOURCE, "source", 0, "DIR|URL", OPTS_SOURCE,
+     "folder or URL holding athlete_bio.csv and athlete_event_results.csv (a URL is downloaded "
+     "once, by rank 0, into LAKE/landing/)"},
+    {O_LAKE, "lake", 0, "DIR", OPTS_PIPELINE | OPTS_SHOW, "lake root (default ./lake)"},
+    {O_FORMATS, "formats", 0, "LIST", OPTS_PIPELINE,
+     "output formats, comma-separated: parquet,hdf5 (default both; the stage commands read the "
+     "previous layer's hdf5 file)"},
+    {O_COMPRESSION, "parquet-compression", 0, "CODEC", OPTS_PIPELINE,
+     "zstd (default), snappy or none"},
+    {O_ZSTD_LEVEL, "zstd-level", 0, "N", OPTS_PIPELINE, "zstd level, 1..22 (default 1: fast)"},
+    {O_MAX_REJECT, "max-reject-fraction", 0, "F", OPTS_PIPELINE,
+     "fail with exit code 3 when more than this fraction of a file's records is rejected "
+     "(default 0.05)"},
+    {O_KEEP_CHARS, "keep-chars", 0, "SET", OPTS_PIPELINE,
+     "characters silver cleaning keeps in text columns (default: letters, digits, space and "
+     ",.'\"-)"},
+    {O_SHUFFLE_MB, "shuffle-round-mb", 0, "MB", OPTS_PIPELINE,
+     "bytes a rank sends per shuffle round, in MiB (default 64)"},
+    {O_PROGRESS, "progress", 0, "WHEN", OPTS_PIPELINE,
+     "auto|always|never: progress lines on stderr from rank 0 (auto = always)"},
+    {O_METRICS, "metrics", 0, "FILE", OPTS_PIPELINE, "write timings and counts as JSON to FILE"},
+    {O_SCALE, "scale", 0, "K", OPTS_GEN, "1 = the real exports' size (default 1)"},
+    {O_SEED, "seed", 0, "S", OPTS_GEN, "random seed (default 42)"},
+    {O_OUT, "out", 'o', "DIR", OPTS_GEN, "output folder (created if missing)"},
+    {O_LIMIT, "limit", 'n', "N", OPTS_SHOW, "rows to print (default 10)"},
+    {O_QUIET, "quiet", 'q', NULL, OPTS_COMMON, "no progress and no summary"},
+    {O_HELP, "help", 'h', NULL, OPTS_COMMON, "show this help"},
+};
+#define NOPTIONS (int)(sizeof options / sizeof *options)
+
+static const opt_spec *find_option(const char *arg, unsigned groups) {
+  for (int i = 0; i < NOPTIONS; i++) {
+    const opt_spec *o = &options[i];
+    if (!(o->groups & (groups | OPTS_COMMON))) continue;
+    if (arg[1] == '-' && strcmp(arg + 2, o->name) == 0) return o;
+    if (arg[1] != '-' && o->short_name && arg[1] == o->short_name && arg[2] == '\0') return o;
+  }
+  return NULL;
+}
+
+static int parse_double(const char *opt, const char *v, double lo, double hi, double *out,
+                        ath_error *err) {
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
+    return ath_fail(err, ATH_EUSAGE, "--%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
+  *out = d;
+  return ATH_OK;
+}
+
+static int parse_int(const char *opt, const char *v, long long lo, long long hi, long long *out,
+                     ath_error *err) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (errno || end == v || *end || x < lo || x > hi)
+    return ath_fail(err, ATH_EUSAGE, "--%s: '%s' is not a whole number in [%lld, %lld]", opt, v, lo,
+                    hi);
+  *out = x;
+  return ATH_OK;
+}
+
+static int parse_formats(const char *v, pipeline_opts *p, ath_error *err) {
+  p->parquet = p->hdf5 = false;
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s", v);
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (strcmp(t, "parquet") == 0)
+      p->parquet = true;
+    else if (strcmp(t, "hdf5") == 0 || strcmp(t, "h5") == 0)
+      p->hdf5 = true;
+    else
+      return ath_fail(err, ATH_EUSAGE, "--formats: unknown format '%s' (parquet, hdf5)", t);
+  }
+  if (!p->parquet && !p->hdf5) return ath_fail(err, ATH_EUSAGE, "--formats: name at least one");
+  return ATH_OK;
+}
+
+/* Applies one option with its value. */
+static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) {
+  pipeline_opts *p = &a->pipe;
+  long long n;
+  int rc = ATH_OK;
+  switch (o->id) {
+  case O_HELP:
+    a->help = true;
+    break;
+  case O_QUIET:
+    p->quiet = true;
+    break;
+  case O_LAKE:
+    p->lake = v;
+    break;
+  case O_SOURCE:
+    p->source = v;
+    break;
+  case O_FORMATS:
+    rc = parse_formats(v, p, err);
+    break;
+  case O_COMPRESSION:
+    rc = pq_codec_parse(v, &p->pq.codec, err);
+    break;
+  case O_ZSTD_LEVEL:
+    if ((rc = parse_int(o->name, v, 1, 22, &n, err)) == ATH_OK) p->pq.zstd_level = (int)n;
+    break;
+  case O_MAX_REJECT:
+    rc = parse_double(o->name, v, 0, 1, &p->max_reject_fraction, err);
+    break;
+  case O_KEEP_CHARS:
+    rc = silver_parse_keep_chars(v, &p->silver, err);
+    break;
+  case O_SHUFFLE_MB:
+    if ((rc = parse_int(o->name, v, 1, 1024, &n, err)) == ATH_OK) p->round_bytes = (size_t)n << 20;
+    break;
+  case O_PROGRESS:
+    if (strcmp(v, "auto") == 0)
+      p->progress = PROGRESS_AUTO;
+    else if (strcmp(v, "always") == 0)
+      p->progress = PROGRESS_ALWAYS;
+    else if (strcmp(v, "never") == 0)
+      p->progress = PROGRESS_NEVER;
+    else
+      rc = ath_fail(err, ATH_EUSAGE, "--progress: '%s' is not auto, always or never", v);
+    break;
+  case O_METRICS:
+    p->metrics_path = v;
+    break;
+  case O_SCALE:
+    rc = parse_double(o->name, v, 1e-6, 1000, &a->scale, err);
+    break;
+  case O_SEED:
+    if ((rc = parse_int(o->name, v, 0, INT64_MAX, &n, err)) == ATH_OK) a->seed = (uint64_t)n;
+    break;
+  case O_OUT:
+    a->out = v;
+    break;
+  case O_LIMIT:
+    if ((rc = parse_int(o->name, v, 0, INT64_MAX, &n, err)) == ATH_OK) a->limit = n;
+    break;
+  }
+  return rc;
+}
+
+int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *err) {
+  memset(a, 0, sizeof *a);
+  pipeline_opts_default(&a->pipe);
+  a->scale = 1;
+  a->seed = 42;
+  a->limit = 10;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (arg[0] != '-' || arg[1] == '\0') {
+      if ((groups & OPTS_SHOW) && !a->table) {
+        a->table = arg;
+        continue;
+      }
+      return ath_fail(err, ATH_EUSAGE, "unexpected argument '%s'", arg);
+    }
+    char name[64];
+    const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+    const opt_spec *o = find_option(name, groups);
+    if (!o) return ath_fail(err, ATH_EUSAGE, "unknown option '%s'", name);
+    const char *v = NULL;
+    if (o->arg) {
+      v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v) return ath_fail(err, ATH_EUSAGE, "option '%s' needs a value (%s)", name, o->arg);
+    } else if (eq) {
+      return ath_fail(err, ATH_EUSAGE, "option '%s' takes no value", name);
+    }
+    int rc = apply(o, v, a, err);
+    if (rc != ATH_OK) return rc;
+  }
+  if (a->help) return ATH_OK;
+  if ((groups & OPTS_SOURCE) && !a->pipe.source)
+    return ath_fail(err, ATH_EUSAGE, "--source DIR|URL is required");
+  if ((groups & OPTS_GEN) && !a->out) return ath_fail(err, ATH_EUSAGE, "--out DIR is required");
+  if ((groups & OPTS_SHOW) && !a->table)
+    return ath_fail(err, ATH_EUSAGE, "name a table, e.g. gold/avg_stats");
+  return ATH_OK;
+}
+
+void cli_help(FILE *f, const char *name, const char *summary, const char *usage, unsigned groups) {
+  fprintf(f, "athlete %s: %s\n\nusage: %s\n\noptions:\n", name, summary, usage);
+  for (int i = 0; i < NOPTIONS; i++) {
+    const opt_spec *o = &options[i];
+    if (!(o->groups & (groups | OPTS_COMMON))) continue;
+    char head[64];
+    if (o->short_name)
+      snprintf(head, sizeof head, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+               o->arg ? o->arg : "");
+    else
+      snprintf(head, sizeof head, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    fprintf(f, "  %-32s %s\n", head, o->help);
+  }
+  fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 reject fraction exceeded\n");
+}

@@ -1,0 +1,115 @@
+/* The pipeline's stages on a communicator: landing → bronze → silver → gold (SPEC §4, §6, §7).
+ *
+ * Each stage is a function from input tables to output tables. The separate stage commands
+ * read their inputs from the lake (the previous layer's HDF5 file, each rank its row range);
+ * `athlete run` hands the tables from stage to stage in memory. Both write every layer through
+ * the same pipeline_write_table(), so their files are identical. */
+#ifndef ATHLETE_PIPELINE_PIPELINE_H
+#define ATHLETE_PIPELINE_PIPELINE_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/batch.h"
+#include "core/status.h"
+#include "parquet/parquet.h"
+#include "transform/silver.h"
+
+#define TABLE_BIO     "athlete_bio"
+#define TABLE_RESULTS "athlete_event_results"
+#define TABLE_GOLD    "avg_stats"
+#define NTABLES       2
+
+extern const char *const pipeline_tables[NTABLES]; /* bio, results */
+
+typedef enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode;
+
+typedef struct pipeline_opts {
+  const char *lake;   /* lake root */
+  const char *source; /* folder or http(s)/file URL holding the two CSV files */
+  bool parquet;       /* --formats */
+  bool hdf5;
+  pq_options pq;
+  double max_reject_fraction;
+  progress_mode progress;
+  bool quiet;
+  const char *metrics_path;
+  silver_options silver;
+  size_t round_bytes;   /* shuffle round size per rank */
+  int64_t timestamp_us; /* the run's start (or SOURCE_DATE_EPOCH), same on every rank */
+} pipeline_opts;
+
+/* One line of the summary: a stage's work on one table. */
+typedef struct stage_line {
+  char stage[16];
+  char table[64];
+  int64_t rows_in, rows_out, rejects, dropped;
+  int64_t bytes_in;
+  double seconds;
+} stage_line;
+
+#define MAX_STAGE_LINES 16
+#define MAX_TIMINGS     48
+
+typedef struct pipeline_report {
+  stage_line lines[MAX_STAGE_LINES];
+  int nlines;
+  char timing_names[MAX_TIMINGS][48]; /* fine-grained steps: "bronze.read.athlete_bio", ... */
+  double timing_seconds[MAX_TIMINGS];
+  int ntimings;
+  int64_t results_without_bio;
+  int64_t joined_rows;
+  double started; /* ath_now() at start */
+} pipeline_report;
+
+typedef struct pipeline_ctx {
+  MPI_Comm comm;
+  int rank, size;
+  const pipeline_opts *o;
+  pipeline_report rep;
+  const char *command;
+} pipeline_ctx;
+
+/* Tables handed between stages in memory: this rank's rows of each table. */
+typedef struct layer_tables {
+  batch *t[NTABLES];
+} layer_tables;
+void layer_tables_free(layer_tables *l);
+
+void pipeline_opts_default(pipeline_opts *o);
+void pipeline_ctx_init(pipeline_ctx *c, MPI_Comm comm, const pipeline_opts *o, const char *command);
+
+/* Stages. Each is collective, returns the same status on every rank, and commits its tables.
+ * `in` may be NULL, in which case the stage reads its input layer from the lake. On success
+ * *out (when out is not NULL) receives the stage's output tables. */
+int stage_landing_to_bronze(pipeline_ctx *c, layer_tables *out, ath_error *err);
+int stage_bronze_to_silver(pipeline_ctx *c, layer_tables *in, layer_tables *out, ath_error *err);
+int stage_silver_to_gold(pipeline_ctx *c, layer_tables *in, batch **gold, ath_error *err);
+/* All three stages in one job, tables kept in memory between them; *gold as for
+ * stage_silver_to_gold. */
+int pipeline_run(pipeline_ctx *c, batch **gold, ath_error *err);
+
+/* Collective: writes this rank's rows `local` as table <layer>/<table> in every requested
+ * format and commits it. With `single_writer`, only rank 0's rows are written (one Parquet part
+ * and an HDF5 file written by rank 0 alone), so the files do not depend on the rank count. */
+int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
+                         bool single_writer, ath_error *err);
+/* Collective: reads <layer>/<table> (which must be committed) from its HDF5 file, each rank its
+ * row range. */
+int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, batch **out,
+                        ath_error *err);
+
+/* Landing: resolves the source into local file paths (downloading a URL source once, on rank
+ * 0, into <lake>/landing/). paths[i] receives the CSV path of pipeline_tables[i]. */
+int landing_resolve(pipeline_ctx *c, char paths[NTABLES][4096], ath_error *err);
+
+/* Reporting (rank 0 prints; every rank must call the collective ones). */
+void report_timing(pipeline_ctx *c, const char *name, double seconds);
+stage_line *report_line(pipeline_ctx *c, const char *stage, const char *table);
+void report_progress(pipeline_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Collective: prints the summary table (and the first rows of gold when given) on rank 0 and
+ * writes --metrics. */
+int report_finish(pipeline_ctx *c, int status, const batch *gold, ath_error *err);
+
+#endif
