@@ -45,7 +45,8 @@ batch *batch_new(const field_def *fields, int nfields) {
   batch *b = xcalloc(1, sizeof *b);
   b->ncols = nfields;
   b->cols = xcalloc((size_t)nfields, sizeof *b->cols);
-  for (int i = 0; i < nfields; i++) col_init(&b->cols[i], &fields[i]);
+  for (int i = 0; i < nfields; i++)
+    col_init(&b->cols[i], &fields[i]);
   return b;
 }
 
@@ -86,7 +87,8 @@ void col_reserve(column *c, size_t rows, size_t bytes) {
   size_t need = (size_t)c->n + rows;
   if (need > c->cap) {
     size_t cap = c->cap ? c->cap : 64;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+      cap *= 2;
     c->valid = xrealloc(c->valid, cap);
     if (c->type == COL_STRING)
       c->offsets = xrealloc(c->offsets, (cap + 1) * sizeof *c->offsets);
@@ -96,14 +98,16 @@ void col_reserve(column *c, size_t rows, size_t bytes) {
   }
   if (c->type == COL_STRING && c->nbytes + bytes > c->bytes_cap) {
     size_t cap = c->bytes_cap ? c->bytes_cap : 256;
-    while (cap < c->nbytes + bytes) cap *= 2;
+    while (cap < c->nbytes + bytes)
+      cap *= 2;
     c->bytes = xrealloc(c->bytes, cap);
     c->bytes_cap = cap;
   }
 }
 
 void batch_reserve(batch *b, int64_t rows, size_t bytes) {
-  for (int i = 0; i < b->ncols; i++) col_reserve(&b->cols[i], (size_t)rows, bytes);
+  for (int i = 0; i < b->ncols; i++)
+    col_reserve(&b->cols[i], (size_t)rows, bytes);
 }
 
 int batch_find(const batch *b, const char *name) {
@@ -141,8 +145,7 @@ void col_append_null(column *c) {
   if (c->type == COL_STRING)
     c->offsets[c->n + 1] = (int64_t)c->nbytes;
   else
-    memset((char *)c->values + (size_t)c->n * col_type_width(c->type), 0,
-           col_type_width(c->type));
+    memset((char *)c->values + (size_t)c->n * col_type_width(c->type), 0, col_type_width(c->type));
   c->n++;
 }
 
@@ -182,7 +185,8 @@ void col_append_from(column *c, const column *src, int64_t i) {
 }
 
 void batch_append_row(batch *dst, const batch *src, int64_t i) {
-  for (int k = 0; k < dst->ncols; k++) col_append_from(&dst->cols[k], &src->cols[k], i);
+  for (int k = 0; k < dst->ncols; k++)
+    col_append_from(&dst->cols[k], &src->cols[k], i);
   dst->nrows++;
 }
 
@@ -200,7 +204,8 @@ size_t batch_data_bytes(const batch *b) {
   size_t t = 0;
   for (int i = 0; i < b->ncols; i++) {
     const column *c = &b->cols[i];
-    t += c->type == COL_STRING ? c->nbytes + (size_t)c->n * 8 : (size_t)c->n * col_type_width(c->type);
+    t += c->type == COL_STRING ? c->nbytes + (size_t)c->n * 8
+                               : (size_t)c->n * col_type_width(c->type);
   }
   return t;
 }

@@ -42,15 +42,15 @@ typedef struct field_def {
 typedef struct column {
   char *name;
   col_type type;
-  bool nullable;       /* schema property: may this column hold nulls */
-  int64_t n;           /* rows */
-  size_t cap;          /* row capacity of values/valid (offsets has cap + 1) */
-  int64_t *offsets;    /* STRING only: n + 1 entries, offsets[0] == 0 */
-  uint8_t *bytes;      /* STRING only */
-  size_t nbytes;       /* STRING only: bytes used (== offsets[n]) */
-  size_t bytes_cap;    /* STRING only */
-  void *values;        /* fixed-width types */
-  uint8_t *valid;      /* n entries, 1 = present */
+  bool nullable;    /* schema property: may this column hold nulls */
+  int64_t n;        /* rows */
+  size_t cap;       /* row capacity of values/valid (offsets has cap + 1) */
+  int64_t *offsets; /* STRING only: n + 1 entries, offsets[0] == 0 */
+  uint8_t *bytes;   /* STRING only */
+  size_t nbytes;    /* STRING only: bytes used (== offsets[n]) */
+  size_t bytes_cap; /* STRING only */
+  void *values;     /* fixed-width types */
+  uint8_t *valid;   /* n entries, 1 = present */
   int64_t null_count;
 } column;
 
@@ -93,13 +93,21 @@ void col_append_bool(column *c, bool v);
 /* Appends row i of src (same type) to c. */
 void col_append_from(column *c, const column *src, int64_t i);
 
-static inline bool col_is_null(const column *c, int64_t i) { return c->valid[i] == 0; }
+static inline bool col_is_null(const column *c, int64_t i) {
+  return c->valid[i] == 0;
+}
 static inline const uint8_t *col_str(const column *c, int64_t i, size_t *len) {
   *len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
   return c->bytes + c->offsets[i];
 }
-static inline int64_t col_i64(const column *c, int64_t i) { return ((const int64_t *)c->values)[i]; }
-static inline double col_f64(const column *c, int64_t i) { return ((const double *)c->values)[i]; }
-static inline bool col_bool(const column *c, int64_t i) { return ((const uint8_t *)c->values)[i]; }
+static inline int64_t col_i64(const column *c, int64_t i) {
+  return ((const int64_t *)c->values)[i];
+}
+static inline double col_f64(const column *c, int64_t i) {
+  return ((const double *)c->values)[i];
+}
+static inline bool col_bool(const column *c, int64_t i) {
+  return ((const uint8_t *)c->values)[i];
+}
 
 #endif

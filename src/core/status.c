@@ -68,7 +68,8 @@ char *xstrdup(const char *s) {
 void grow_array(void **buf, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return;
   size_t c = *cap ? *cap : 16;
-  while (c < need) c *= 2;
+  while (c < need)
+    c *= 2;
   *buf = xrealloc(*buf, c * elem);
   *cap = c;
 }

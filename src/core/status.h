@@ -31,8 +31,8 @@ const char *ath_status_name(int status);
 #define ATH_ERRMSG_MAX 1024
 
 typedef struct ath_error {
-  int code;                  /* ATH_OK while no error was recorded */
-  char msg[ATH_ERRMSG_MAX];  /* message of the first error recorded */
+  int code;                 /* ATH_OK while no error was recorded */
+  char msg[ATH_ERRMSG_MAX]; /* message of the first error recorded */
 } ath_error;
 
 /* Records an error (only the first one sticks) and returns `code`, so callers can write
