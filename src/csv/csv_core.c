@@ -1,0 +1,410 @@
+#include "csv/csv_core.h"
+
+#include <csv.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the tokeniser model ------------------------------------------------------------------ */
+
+/* Byte classes of the model. */
+enum { CL_OTHER = 0, CL_QUOTE, CL_COMMA, CL_TERM, NCLASSES };
+
+static const uint8_t next_state[CSV_NSTATES][NCLASSES] = {
+    [CSV_ROW] = {CSV_UNQ, CSV_QUO, CSV_SEP, CSV_ROW},
+    [CSV_SEP] = {CSV_UNQ, CSV_QUO, CSV_SEP, CSV_ROW},
+    [CSV_UNQ] = {CSV_UNQ, CSV_UNQ, CSV_SEP, CSV_ROW},
+    [CSV_QUO] = {CSV_QUO, CSV_QQ, CSV_QUO, CSV_QUO},
+    [CSV_QQ] = {CSV_QUO, CSV_QUO, CSV_SEP, CSV_ROW},
+};
+
+/* trans[s][c]: the state after byte c in state s (built once from next_state). */
+static uint8_t trans[CSV_NSTATES][256];
+static int trans_ready;
+
+static int byte_class(int c) {
+  if (c == '"') return CL_QUOTE;
+  if (c == ',') return CL_COMMA;
+  if (c == '\r' || c == '\n') return CL_TERM;
+  return CL_OTHER;
+}
+
+static void trans_init(void) {
+  if (trans_ready) return;
+  for (int s = 0; s < CSV_NSTATES; s++)
+    for (int c = 0; c < 256; c++)
+      trans[s][c] = next_state[s][byte_class(c)];
+  trans_ready = 1;
+}
+
+__attribute__((constructor)) static void csv_core_init(void) {
+  trans_init();
+}
+
+int csv_step(int s, uint8_t c) {
+  return trans[s][c];
+}
+
+int csv_run(int s, const uint8_t *p, size_t n) {
+  unsigned st = (unsigned)s;
+  for (size_t i = 0; i < n; i++)
+    st = trans[st][p[i]];
+  return (int)st;
+}
+
+int64_t csv_first_row_state(int s, const uint8_t *p, size_t n) {
+  unsigned st = (unsigned)s;
+  for (size_t i = 0; i < n; i++) {
+    if (st == CSV_ROW) return (int64_t)i;
+    st = trans[st][p[i]];
+  }
+  return st == CSV_ROW ? (int64_t)n : -1;
+}
+
+static int64_t count_lf(const uint8_t *p, size_t n) {
+  int64_t lf = 0;
+  for (size_t i = 0; i < n; i++)
+    lf += p[i] == '\n';
+  return lf;
+}
+
+csv_smap csv_smap_identity(void) {
+  csv_smap m = {.lf = 0};
+  for (int s = 0; s < CSV_NSTATES; s++)
+    m.to[s] = (uint8_t)s;
+  return m;
+}
+
+/* Runs every start state over p[0..n) as a few "tracks": start states that have reached the
+ * same state share one track from then on (the machine is deterministic), checked between
+ * blocks, so a well-synchronising file costs about one table lookup per byte. */
+csv_smap csv_smap_of(const uint8_t *p, size_t n) {
+  enum { BLOCK = 1 << 14 };
+  uint8_t cur[CSV_NSTATES];
+  int track[CSV_NSTATES], ntracks = CSV_NSTATES;
+  for (int s = 0; s < CSV_NSTATES; s++)
+    cur[s] = (uint8_t)s, track[s] = s;
+  for (size_t off = 0; off < n; off += BLOCK) {
+    size_t len = n - off < BLOCK ? n - off : BLOCK;
+    for (int t = 0; t < ntracks; t++)
+      cur[t] = (uint8_t)csv_run(cur[t], p + off, len);
+    /* merge tracks that now hold the same state */
+    int remap[CSV_NSTATES], kept = 0;
+    for (int t = 0; t < ntracks; t++) {
+      int same = -1;
+      for (int u = 0; u < kept && same < 0; u++)
+        if (cur[u] == cur[t]) same = u;
+      if (same < 0) cur[kept] = cur[t], same = kept++;
+      remap[t] = same;
+    }
+    for (int s = 0; s < CSV_NSTATES; s++)
+      track[s] = remap[track[s]];
+    ntracks = kept;
+  }
+  csv_smap m = {.lf = count_lf(p, n)};
+  for (int s = 0; s < CSV_NSTATES; s++)
+    m.to[s] = cur[track[s]];
+  return m;
+}
+
+csv_smap csv_smap_then(csv_smap first, csv_smap second) {
+  csv_smap m = {.lf = first.lf + second.lf};
+  for (int s = 0; s < CSV_NSTATES; s++)
+    m.to[s] = second.to[first.to[s]];
+  return m;
+}
+
+void csv_plan_tail(const csv_piece_info *all, int n, int k, int64_t b, int64_t size,
+                   int64_t *tail_end, int64_t *read_end) {
+  const csv_piece_info *me = &all[k];
+  *tail_end = *read_end = b;
+  if (me->end_state == CSV_ROW || me->first_row < 0 || me->first_row >= b) return;
+  *tail_end = size;
+  for (int r = k + 1; r < n; r++)
+    if (all[r].first_row >= 0) {
+      *tail_end = all[r].first_row;
+      break;
+    }
+  *read_end = *tail_end;
+  if (*tail_end == size && all[n - 1].end_state == CSV_QUO && size - b > CSV_RAW_MAX)
+    *read_end = b + CSV_RAW_MAX;
+}
+
+/* ---- byte checks -------------------------------------------------------------------------- */
+
+size_t csv_bom_len(const uint8_t *p, size_t n) {
+  return n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0;
+}
+
+/* Length of the valid multi-byte sequence at p[0..n) (p[0] >= 0x80), or 0 when invalid. */
+static size_t utf8_seq(const uint8_t *p, size_t n) {
+  uint8_t c = p[0];
+  size_t len;
+  uint8_t lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else
+    return 0;
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+bool csv_utf8_valid(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (!(w & 0x8080808080808080ull)) {
+        i += 8;
+        continue;
+      }
+    }
+    if (p[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len = utf8_seq(p + i, n - i);
+    if (!len) return false;
+    i += len;
+  }
+  return true;
+}
+
+/* ---- rejects ------------------------------------------------------------------------------ */
+
+const field_def CSV_REJECT_FIELDS[5] = {
+    {"source_file", COL_STRING, false}, {"line", COL_INT64, false},
+    {"byte_offset", COL_INT64, false},  {"reason", COL_STRING, false},
+    {"raw", COL_STRING, false},
+};
+
+batch *csv_rejects_new(void) {
+  return batch_new(CSV_REJECT_FIELDS, 5);
+}
+
+/* Appends one reject; the raw text is cut to CSV_RAW_MAX bytes, at a UTF-8 boundary. */
+static void add_reject(batch *rj, const char *source, int64_t line, int64_t offset,
+                       const char *reason, const uint8_t *raw, size_t len) {
+  if (len > CSV_RAW_MAX) {
+    len = CSV_RAW_MAX;
+    while (len > CSV_RAW_MAX - 4 && (raw[len] & 0xC0) == 0x80)
+      len--;
+  }
+  col_append_str(&rj->cols[0], source, strlen(source));
+  col_append_i64(&rj->cols[1], line);
+  col_append_i64(&rj->cols[2], offset);
+  col_append_str(&rj->cols[3], reason, strlen(reason));
+  col_append_str(&rj->cols[4], raw, len);
+  rj->nrows++;
+}
+
+/* ---- record parsing through libcsv -------------------------------------------------------- */
+
+typedef struct parse_ctx {
+  batch *rows;
+  int ncols;
+  int nfields; /* fields seen in the current record */
+  int nends;   /* record ends libcsv reported for the current record */
+} parse_ctx;
+
+static int never_space(unsigned char c) {
+  return 0;
+}
+
+/* libcsv field callback: appends straight into the next column (no per-field allocation). */
+static void on_field(void *s, size_t len, void *data) {
+  parse_ctx *ctx = data;
+  if (ctx->nfields < ctx->ncols) {
+    column *c = &ctx->rows->cols[ctx->nfields];
+    if (len == 0)
+      col_append_null(c);
+    else
+      col_append_str(c, s, len);
+  }
+  ctx->nfields++;
+}
+
+static void on_row(int c, void *data) {
+  ((parse_ctx *)data)->nends++;
+}
+
+static void col_pop(column *c) {
+  c->n--;
+  if (!c->valid[c->n]) c->null_count--;
+  if (c->type == COL_STRING) c->nbytes = (size_t)c->offsets[c->n];
+}
+
+static void parser_init(struct csv_parser *p) {
+  csv_init(p, 0);
+  csv_set_space_func(p, never_space);
+  csv_set_blk_size(p, 1 << 12);
+}
+
+/* Feeds one record (no terminator) to libcsv. Returns ATH_OK, or ATH_ERR when libcsv fails
+ * or reports other record ends than the model predicts. */
+static int parse_record(struct csv_parser *p, parse_ctx *ctx, const uint8_t *rec, size_t len,
+                        const char *source, int64_t offset, ath_error *err) {
+  ctx->nfields = ctx->nends = 0;
+  if (csv_parse(p, rec, len, on_field, on_row, ctx) != len || csv_fini(p, on_field, on_row, ctx))
+    return ath_fail(err, ATH_ERR, "%s: byte %lld: csv parser: %s", source, (long long)offset,
+                    csv_strerror(csv_error(p)));
+  if (ctx->nends != 1)
+    return ath_fail(err, ATH_ERR, "%s: byte %lld: internal error: tokeniser model disagrees",
+                    source, (long long)offset);
+  return ATH_OK;
+}
+
+/* Checks one record and appends it to rows, or to rejects. */
+static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, const uint8_t *rec,
+                       size_t len, const char *source, int64_t line, int64_t offset,
+                       int64_t *nrecords, int64_t *nrejects, ath_error *err) {
+  if (!csv_utf8_valid(rec, len)) {
+    add_reject(rejects, source, line, offset, "invalid UTF-8", rec, len);
+    (*nrejects)++;
+    return ATH_OK;
+  }
+  int rc = parse_record(p, ctx, rec, len, source, offset, err);
+  if (rc != ATH_OK) return rc;
+  if (ctx->nfields == ctx->ncols) {
+    ctx->rows->nrows++;
+    (*nrecords)++;
+    return ATH_OK;
+  }
+  for (int i = 0; i < ctx->nfields && i < ctx->ncols; i++)
+    col_pop(&ctx->rows->cols[i]);
+  char reason[96];
+  snprintf(reason, sizeof reason, "wrong field count: %d fields, expected %d", ctx->nfields,
+           ctx->ncols);
+  add_reject(rejects, source, line, offset, reason, rec, len);
+  (*nrejects)++;
+  return ATH_OK;
+}
+
+int csv_parse_chunk(const csv_chunk *ch, const char *source, batch *rows, batch *rejects,
+                    int64_t *nrecords, int64_t *nrejects, ath_error *err) {
+  const uint8_t *b = ch->buf;
+  size_t n = (size_t)ch->len;
+  int64_t first = csv_first_row_state(ch->start_state, b, n);
+  if (first < 0) return ATH_OK;
+  struct csv_parser p;
+  parser_init(&p);
+  parse_ctx ctx = {.rows = rows, .ncols = rows->ncols};
+  int64_t line = ch->start_line + count_lf(b, (size_t)first);
+  size_t i = (size_t)first;
+  int rc = ATH_OK;
+  while (rc == ATH_OK) {
+    for (; i < n && (b[i] == '\r' || b[i] == '\n'); i++)
+      line += b[i] == '\n';
+    if (i >= n || ch->base + (int64_t)i >= ch->own_end) break;
+    size_t j = i;
+    unsigned st = CSV_ROW;
+    int64_t lf = 0;
+    for (; j < n; j++) {
+      st = trans[st][b[j]];
+      if (st == CSV_ROW) break;
+      lf += b[j] == '\n';
+    }
+    int64_t offset = ch->base + (int64_t)i;
+    if (j == n && (st == CSV_QUO || ch->truncated)) {
+      add_reject(rejects, source, line, offset, "unterminated quoted field", b + i, j - i);
+      (*nrejects)++;
+      break;
+    }
+    rc =
+        take_record(&p, &ctx, rejects, b + i, j - i, source, line, offset, nrecords, nrejects, err);
+    line += lf;
+    i = j;
+  }
+  csv_free(&p);
+  return rc;
+}
+
+/* ---- the header --------------------------------------------------------------------------- */
+
+typedef struct names_ctx {
+  char **names;
+  size_t cap;
+  int n;
+} names_ctx;
+
+static void on_name(void *s, size_t len, void *data) {
+  names_ctx *nc = data;
+  grow_array((void **)&nc->names, &nc->cap, (size_t)nc->n + 1, sizeof *nc->names);
+  char *name = xmalloc(len + 1);
+  if (len) memcpy(name, s, len);
+  name[len] = '\0';
+  nc->names[nc->n++] = name;
+}
+
+void csv_names_free(char **names, int ncols) {
+  if (!names) return;
+  for (int i = 0; i < ncols; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* Fails unless the column names are distinct. */
+static int check_names(names_ctx *nc, const char *source, ath_error *err) {
+  for (int i = 0; i < nc->n; i++) {
+    for (int j = 0; j < i; j++)
+      if (strcmp(nc->names[i], nc->names[j]) == 0)
+        return ath_fail(err, ATH_ERR, "%s: line 1: duplicate column name '%s'", source,
+                        nc->names[i]);
+  }
+  return ATH_OK;
+}
+
+int csv_parse_header(const uint8_t *p, size_t n, bool at_eof, const char *source, char ***names,
+                     int *ncols, size_t *end, int64_t *lf, ath_error *err) {
+  size_t i = 0;
+  int64_t nl = 0;
+  for (; i < n && (p[i] == '\r' || p[i] == '\n'); i++)
+    nl += p[i] == '\n';
+  int64_t line = 1 + nl;
+  if (i == n) {
+    if (!at_eof) return CSV_NEED_MORE;
+    return ath_fail(err, ATH_ERR, "%s: empty file (no header row)", source);
+  }
+  size_t j = i;
+  unsigned st = CSV_ROW;
+  for (; j < n; j++) {
+    st = trans[st][p[j]];
+    if (st == CSV_ROW) break;
+    nl += p[j] == '\n';
+  }
+  if (j == n && !at_eof) return CSV_NEED_MORE;
+  if (st == CSV_QUO)
+    return ath_fail(err, ATH_ERR, "%s: line %lld: unterminated quoted field in the header", source,
+                    (long long)line);
+  if (!csv_utf8_valid(p + i, j - i))
+    return ath_fail(err, ATH_ERR, "%s: line %lld: invalid UTF-8 in the header", source,
+                    (long long)line);
+  struct csv_parser cp;
+  parser_init(&cp);
+  names_ctx nc = {0};
+  int rc = ATH_OK;
+  if (csv_parse(&cp, p + i, j - i, on_name, NULL, &nc) != j - i ||
+      csv_fini(&cp, on_name, NULL, &nc))
+    rc = ath_fail(err, ATH_ERR, "%s: header: csv parser: %s", source, csv_strerror(csv_error(&cp)));
+  csv_free(&cp);
+  if (rc == ATH_OK) rc = check_names(&nc, source, err);
+  if (rc != ATH_OK) {
+    csv_names_free(nc.names, nc.n);
+    return rc;
+  }
+  *names = nc.names;
+  *ncols = nc.n;
+  *end = j < n ? j + 1 : n;
+  *lf = nl + (j < n && p[j] == '\n');
+  return ATH_OK;
+}

@@ -1,0 +1,266 @@
+/* The MPI driver of the CSV reader: header on rank 0, state-map scan, tail reads, parse. */
+#include "csv/csv_reader.h"
+
+#include "csv/csv_core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What rank 0 learns from the start of the file and every rank needs. */
+typedef struct header_info {
+  int64_t size;       /* file size S */
+  int64_t data_start; /* offset just after the header record */
+  int64_t header_lf;  /* LF bytes before data_start */
+  int64_t last_byte;  /* the file's last byte, -1 if empty */
+  int32_t ncols;
+  int32_t names_len; /* bytes of the NUL-separated names blob */
+} header_info;
+
+/* Makes every rank return the same status and message: that of the lowest failing rank. */
+static int agree(MPI_Comm comm, int rc, ath_error *err) {
+  int rank, who;
+  MPI_Comm_rank(comm, &rank);
+  int me = rc != ATH_OK ? rank : INT_MAX;
+  MPI_Allreduce(&me, &who, 1, MPI_INT, MPI_MIN, comm);
+  if (who == INT_MAX) return ATH_OK;
+  ath_error e = {0};
+  if (rank == who) {
+    e = *err;
+    if (e.code == ATH_OK) e.code = rc;
+  }
+  MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, who, comm);
+  *err = e;
+  return e.code;
+}
+
+/* Reads exactly n bytes at offset off into buf. Returns ATH_OK or ATH_ERR naming `name`. */
+static int pread_all(int fd, void *buf, size_t n, int64_t off, const char *name, ath_error *err) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = pread(fd, (char *)buf + done, n - done, (off_t)(off + (int64_t)done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return ath_fail(err, ATH_ERR, "%s: read: %s", name, strerror(errno));
+    if (got == 0)
+      return ath_fail(err, ATH_ERR, "%s: read: file shrank while reading (offset %lld)", name,
+                      (long long)(off + (int64_t)done));
+    done += (size_t)got;
+  }
+  return ATH_OK;
+}
+
+static int open_file(const char *path, const char *name, int *fd, int64_t *size, ath_error *err) {
+  *fd = open(path, O_RDONLY);
+  if (*fd < 0) return ath_fail(err, ATH_ERR, "%s: cannot open: %s", name, strerror(errno));
+  struct stat sb;
+  if (fstat(*fd, &sb) != 0) return ath_fail(err, ATH_ERR, "%s: stat: %s", name, strerror(errno));
+  if (!S_ISREG(sb.st_mode)) return ath_fail(err, ATH_ERR, "%s: not a regular file", name);
+  *size = (int64_t)sb.st_size;
+  return ATH_OK;
+}
+
+/* Rank 0: reads the BOM and header (growing reads until the header record ends) and checks
+ * the required columns. Fills *hi and *names (caller frees with csv_names_free). */
+static int read_header(int fd, int64_t size, const char *name, const char *const *required,
+                       int nreq, header_info *hi, char ***names, ath_error *err) {
+  size_t cap = 1 << 16, end = 0;
+  uint8_t *buf = NULL;
+  int rc;
+  for (;;) {
+    size_t n = (int64_t)cap < size ? cap : (size_t)size;
+    buf = xrealloc(buf, n ? n : 1);
+    rc = pread_all(fd, buf, n, 0, name, err);
+    if (rc != ATH_OK) goto out;
+    size_t bom = csv_bom_len(buf, n);
+    int64_t lf = 0;
+    int nc = 0;
+    rc = csv_parse_header(buf + bom, n - bom, (int64_t)n == size, name, names, &nc, &end, &lf, err);
+    if (rc == CSV_NEED_MORE) {
+      cap *= 2;
+      continue;
+    }
+    if (rc != ATH_OK) goto out;
+    *hi = (header_info){
+        .size = size, .data_start = (int64_t)(bom + end), .header_lf = lf, .ncols = nc};
+    break;
+  }
+  for (int i = 0; i < nreq && rc == ATH_OK; i++) {
+    int found = 0;
+    for (int j = 0; j < hi->ncols && !found; j++)
+      found = strcmp((*names)[j], required[i]) == 0;
+    if (!found)
+      rc = ath_fail(err, ATH_ERR, "%s: line 1: missing required column '%s'", name, required[i]);
+  }
+  uint8_t last = 0;
+  if (rc == ATH_OK) rc = pread_all(fd, &last, 1, size - 1, name, err);
+  hi->last_byte = last;
+out:
+  free(buf);
+  return rc;
+}
+
+/* Shares the header (status, info and names) from rank 0; on return every rank holds the
+ * same *hi and a *names array of its own (free with csv_names_free). */
+static int share_header(MPI_Comm comm, int fd, const char *name, const char *const *required,
+                        int nreq, header_info *hi, char ***names, ath_error *err) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  int rc = ATH_OK;
+  char *blob = NULL;
+  if (rank == 0) {
+    rc = read_header(fd, hi->size, name, required, nreq, hi, names, err);
+    if (rc == ATH_OK) {
+      size_t len = 0;
+      for (int i = 0; i < hi->ncols; i++)
+        len += strlen((*names)[i]) + 1;
+      blob = xmalloc(len + 1);
+      for (int i = 0, off = 0; i < hi->ncols; i++) {
+        size_t l = strlen((*names)[i]) + 1;
+        memcpy(blob + off, (*names)[i], l);
+        off += (int)l;
+      }
+      hi->names_len = (int32_t)len;
+    }
+  }
+  rc = agree(comm, rc, err);
+  if (rc != ATH_OK) return rc;
+  MPI_Bcast(hi, (int)sizeof *hi, MPI_BYTE, 0, comm);
+  if (rank != 0) blob = xmalloc((size_t)hi->names_len + 1);
+  MPI_Bcast(blob, hi->names_len, MPI_BYTE, 0, comm);
+  if (rank != 0) {
+    *names = xcalloc((size_t)hi->ncols + 1, sizeof **names);
+    for (int i = 0, off = 0; i < hi->ncols; i++) {
+      (*names)[i] = xstrdup(blob + off);
+      off += (int)strlen(blob + off) + 1;
+    }
+  }
+  free(blob);
+  return ATH_OK;
+}
+
+/* MPI user operation: inout = in then inout (in comes from the lower ranks). */
+static void smap_compose_op(void *in, void *inout, int *len, MPI_Datatype *dt) {
+  csv_smap *a = in, *b = inout;
+  for (int i = 0; i < *len; i++)
+    b[i] = csv_smap_then(a[i], b[i]);
+}
+
+/* The composed map of the bytes of all lower ranks (identity on rank 0). */
+static csv_smap exscan_maps(MPI_Comm comm, csv_smap mine) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Datatype type;
+  MPI_Op op;
+  MPI_Type_contiguous((int)sizeof(csv_smap), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Op_create(smap_compose_op, 0, &op);
+  csv_smap prefix = csv_smap_identity();
+  MPI_Exscan(&mine, &prefix, 1, type, op, comm);
+  if (rank == 0) prefix = csv_smap_identity();
+  MPI_Op_free(&op);
+  MPI_Type_free(&type);
+  return prefix;
+}
+
+/* This rank's slice of the file and the parse plan derived from every rank's scan. */
+typedef struct slice {
+  int64_t a, b;     /* owned data bytes */
+  int64_t tail_end; /* end of the record crossing b (b if none) */
+  int64_t read_end; /* bytes read: [a, read_end) */
+  int start_state;
+  int64_t start_line;
+  int64_t total_lf;
+} slice;
+
+/* Scans this rank's bytes and agrees with the others on start states and tails. On return
+ * *buf holds [s->a, s->read_end) (caller frees). */
+static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info *hi, slice *s,
+                      uint8_t **buf, ath_error *err) {
+  int rank, nranks;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &nranks);
+  size_t n = (size_t)(s->b - s->a);
+  *buf = xmalloc(n + 1);
+  int rc = agree(comm, pread_all(fd, *buf, n, s->a, name, err), err);
+  if (rc != ATH_OK) return rc;
+  csv_smap mine = csv_smap_of(*buf, n);
+  csv_smap prefix = exscan_maps(comm, mine);
+  s->start_state = prefix.to[CSV_ROW];
+  s->start_line = 1 + hi->header_lf + prefix.lf;
+  int64_t first = csv_first_row_state(s->start_state, *buf, n);
+  csv_piece_info info = {.first_row = first < 0 ? -1 : s->a + first,
+                         .lf = mine.lf,
+                         .end_state = mine.to[s->start_state]};
+  csv_piece_info *all = xmalloc((size_t)nranks * sizeof *all);
+  MPI_Allgather(&info, (int)sizeof info, MPI_BYTE, all, (int)sizeof info, MPI_BYTE, comm);
+  csv_plan_tail(all, nranks, rank, s->b, hi->size, &s->tail_end, &s->read_end);
+  s->total_lf = hi->header_lf;
+  for (int r = 0; r < nranks; r++)
+    s->total_lf += all[r].lf;
+  free(all);
+  if (s->read_end > s->b) {
+    *buf = xrealloc(*buf, (size_t)(s->read_end - s->a));
+    rc = pread_all(fd, *buf + n, (size_t)(s->read_end - s->b), s->b, name, err);
+  }
+  return rc;
+}
+
+static batch *rows_new(char **names, int ncols) {
+  field_def *f = xcalloc((size_t)ncols + 1, sizeof *f);
+  for (int i = 0; i < ncols; i++)
+    f[i] = (field_def){names[i], COL_STRING, true};
+  batch *b = batch_new(f, ncols);
+  free(f);
+  return b;
+}
+
+int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
+                   const char *const *required, int nrequired, batch **rows, batch **rejects,
+                   csv_stats *st, ath_error *err) {
+  const char *name = display_name ? display_name : path;
+  int rank, nranks, fd = -1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &nranks);
+  header_info hi = {0};
+  char **names = NULL;
+  uint8_t *buf = NULL;
+  *rows = *rejects = NULL;
+  memset(st, 0, sizeof *st);
+  int rc = agree(comm, open_file(path, name, &fd, &hi.size, err), err);
+  if (rc == ATH_OK) rc = share_header(comm, fd, name, required, nrequired, &hi, &names, err);
+  if (rc != ATH_OK) goto out;
+  int64_t S = hi.size, lo = S * rank / nranks, hi_off = S * (rank + 1) / nranks;
+  slice s = {.a = lo > hi.data_start ? lo : hi.data_start,
+             .b = hi_off > hi.data_start ? hi_off : hi.data_start};
+  rc = scan_slice(comm, fd, name, &hi, &s, &buf, err);
+  *rows = rows_new(names, hi.ncols);
+  *rejects = csv_rejects_new();
+  if (rc == ATH_OK) {
+    batch_reserve(*rows, (int64_t)(s.b - s.a) / 64 + 16, (size_t)(s.b - s.a) / (size_t)hi.ncols);
+    csv_chunk ch = {.buf = buf,
+                    .base = s.a,
+                    .len = s.read_end - s.a,
+                    .own_end = s.b,
+                    .start_state = s.start_state,
+                    .start_line = s.start_line,
+                    .truncated = s.read_end < s.tail_end};
+    rc = csv_parse_chunk(&ch, name, *rows, *rejects, &st->records, &st->rejects, err);
+  }
+  rc = agree(comm, rc, err);
+  st->bytes = hi_off - lo;
+  st->lines = s.total_lf + (S > 0 && hi.last_byte != '\n');
+out:
+  if (rc != ATH_OK) {
+    batch_free(*rows);
+    batch_free(*rejects);
+    *rows = *rejects = NULL;
+  }
+  free(buf);
+  csv_names_free(names, hi.ncols);
+  if (fd >= 0) close(fd);
+  return rc;
+}
