@@ -1,0 +1,67 @@
+/* Parallel HDF5 tables: one file per table, written by all ranks together through MPI-IO.
+ *
+ * Variable-length strings cannot be written in parallel, so the layout is Arrow-style, one
+ * group per column (SPEC §5):
+ *
+ *   /                      attributes: format = "athlete-table-1" (string), rows (int64),
+ *                          plus the caller's string attributes (e.g. table, layer)
+ *   /_partitions           int64[nranks]: rows written by each rank, in rank order
+ *   /<column>/             attributes: type  ("string", "int64", "double", "bool", "timestamp")
+ *                                      nullable (int, 0/1)
+ *                                      index (int, position in the schema; groups are stored
+ *                                             in name order, so sort by it)
+ *   /<column>/offsets      string columns: int64[rows + 1], offsets[0] == 0; row i is
+ *   /<column>/bytes                         bytes[offsets[i] .. offsets[i+1]) (uint8, UTF-8)
+ *   /<column>/values       other columns: int64 | float64 | uint8 (bool, 0/1) |
+ *                                         int64 (timestamp: microseconds since 1970, UTC)
+ *   /<column>/valid        uint8[rows], 1 = present, 0 = null; present for every nullable
+ *                          column (also when it holds no null), absent otherwise
+ *
+ * A null row still has its slot: 0 in values, an empty range in bytes. Rows are in rank order
+ * (all of rank 0's rows, then rank 1's, ...). Datasets are contiguous, unfiltered, allocated
+ * early and never filled, each rank writing its hyperslab collectively; string offsets are
+ * global (each rank adds the exclusive scan of the byte counts before it). A table of zero
+ * rows has zero-length datasets and is still a valid file.
+ *
+ * Reading it from Python (h5py) is ten lines: see tests/integration/h5_reader.py. */
+#ifndef ATHLETE_H5_H5TABLE_H
+#define ATHLETE_H5_H5TABLE_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/batch.h"
+#include "core/status.h"
+
+#define H5TABLE_FORMAT "athlete-table-1"
+
+/* Collective over `comm`: every rank passes its own rows (same schema on every rank, possibly 0
+ * rows); the file holds all rows in rank order. Creates/truncates `path` (the caller handles
+ * temporary folders and renames). `attrs` are extra string attributes for the root group
+ * (e.g. "table" -> "athlete_bio", "layer" -> "bronze"), nattrs may be 0.
+ * Every rank returns the same status (agree with an MPI_Allreduce), err filled on every rank.
+ * Fails (ATH_ERR, nothing written) when the ranks' schemas differ, a column name cannot be an
+ * HDF5 group name ("", "_partitions", containing '/' or starting with '.'), or a column that
+ * is not nullable holds nulls. */
+int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
+                   const char *const *attr_keys, const char *const *attr_values, int nattrs,
+                   ath_error *err);
+
+/* Collective: reads a table written by h5_write_table with any number of ranks; rank r of n
+ * gets rows [r*N/n, (r+1)*N/n) as a new batch (caller frees with batch_free). On failure
+ * *out is NULL on every rank. */
+int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err);
+
+/* Non-collective: schema and total rows (names in *fields are heap copies: free with
+ * h5_free_fields). On failure *fields is NULL and *nfields 0. */
+int h5_read_info(const char *path, field_def **fields, int *nfields, int64_t *nrows,
+                 ath_error *err);
+void h5_free_fields(field_def *fields, int nfields);
+
+/* Largest number of bytes one rank moves in one H5Dwrite/H5Dread call (default 1 GiB); larger
+ * selections are split into rounds that every rank joins, so MPI-IO's int counts never
+ * overflow. Exposed so tests can force many rounds on small data; returns the old value. */
+size_t h5_set_piece_bytes(size_t bytes);
+
+#endif

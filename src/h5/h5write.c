@@ -1,0 +1,238 @@
+/* h5_write_table: the collective writer of the layout described in h5table.h. */
+#include "h5/h5table.h"
+#include "h5/h5util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What every rank knows about every rank's share, from one MPI_Allgather. */
+typedef struct layout {
+  int rank, size, ncols;
+  int64_t *rows;      /* [size]: rows per rank */
+  int64_t *bytes;     /* [size * ncols]: string bytes per rank and column (0 for others) */
+  uint64_t *schema;   /* [size]: hash of each rank's schema */
+  int64_t total_rows; /* rows of the table */
+  int64_t row_start;  /* this rank's first row */
+} layout;
+
+/* Hash (FNV-1a) of the column names, types and nullability, to compare schemas cheaply. */
+static uint64_t schema_hash(const batch *b) {
+  uint64_t h = 1469598103934665603ull;
+  for (int i = 0; i < b->ncols; i++) {
+    const column *c = &b->cols[i];
+    for (const char *p = c->name;; p++) {
+      h = (h ^ (uint8_t)*p) * 1099511628211ull;
+      if (!*p) break;
+    }
+    h = (h ^ (uint64_t)(c->type * 2 + c->nullable)) * 1099511628211ull;
+  }
+  return (h ^ (uint64_t)b->ncols) * 1099511628211ull;
+}
+
+/* Checks this rank's batch before anything is created; returns ATH_OK or ATH_ERR. */
+static int check_local(const batch *b, const h5where *w) {
+  for (int i = 0; i < b->ncols; i++) {
+    const column *c = &b->cols[i];
+    const char *n = c->name;
+    if (!n[0] || n[0] == '.' || strchr(n, '/') || strcmp(n, "_partitions") == 0)
+      return ath_fail(w->err, ATH_ERR, "%s: column name \"%s\" cannot be stored in HDF5 (rank %d)",
+                      w->path, n, w->rank);
+    if (c->n != b->nrows)
+      return ath_fail(w->err, ATH_ERR, "%s: column %s has %lld rows, the batch %lld (rank %d)",
+                      w->path, n, (long long)c->n, (long long)b->nrows, w->rank);
+    if (!c->nullable && c->null_count > 0)
+      return ath_fail(w->err, ATH_ERR,
+                      "%s: column %s is not nullable but holds %lld nulls (rank %d)", w->path, n,
+                      (long long)c->null_count, w->rank);
+  }
+  return ATH_OK;
+}
+
+/* Collective: fills `lay` from every rank's row and byte counts and schema hash; returns
+ * ATH_ERR (same on every rank) when the schemas differ. Free with layout_free. */
+static int gather_layout(MPI_Comm comm, const batch *b, layout *lay, const h5where *w) {
+  int nc = b->ncols, width = 2 + nc, range[2] = {nc, -nc};
+  MPI_Comm_rank(comm, &lay->rank);
+  MPI_Comm_size(comm, &lay->size);
+  MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT, MPI_MAX, comm);
+  if (range[0] != -range[1])
+    return ath_fail(w->err, ATH_ERR, "%s: the ranks' schemas differ (%d to %d columns)", w->path,
+                    -range[1], range[0]);
+  lay->ncols = nc;
+  int64_t *mine = xcalloc((size_t)width, sizeof *mine);
+  int64_t *all = xcalloc((size_t)width * (size_t)lay->size, sizeof *all);
+  uint64_t h = schema_hash(b);
+  memcpy(&mine[0], &h, sizeof h);
+  mine[1] = b->nrows;
+  for (int i = 0; i < nc; i++)
+    mine[2 + i] = b->cols[i].type == COL_STRING ? (int64_t)b->cols[i].nbytes : 0;
+  MPI_Allgather(mine, width, MPI_INT64_T, all, width, MPI_INT64_T, comm);
+  lay->rows = xcalloc((size_t)lay->size, sizeof *lay->rows);
+  lay->bytes = xcalloc((size_t)lay->size * (size_t)(nc ? nc : 1), sizeof *lay->bytes);
+  lay->schema = xcalloc((size_t)lay->size, sizeof *lay->schema);
+  int bad = -1;
+  for (int r = 0; r < lay->size; r++) {
+    const int64_t *row = &all[(size_t)r * (size_t)width];
+    memcpy(&lay->schema[r], &row[0], sizeof h);
+    if (lay->schema[r] != lay->schema[0] && bad < 0) bad = r;
+    lay->rows[r] = row[1];
+    if (r < lay->rank) lay->row_start += row[1];
+    lay->total_rows += row[1];
+    memcpy(&lay->bytes[(size_t)r * (size_t)nc], &row[2], (size_t)nc * sizeof *row);
+  }
+  free(mine);
+  free(all);
+  if (bad >= 0)
+    return ath_fail(w->err, ATH_ERR, "%s: rank %d's schema differs from rank 0's", w->path, bad);
+  return ATH_OK;
+}
+
+static void layout_free(layout *lay) {
+  free(lay->rows);
+  free(lay->bytes);
+  free(lay->schema);
+}
+
+/* String bytes of column `col` before this rank (*start) and in all (*total). */
+static void byte_range(const layout *lay, int col, int64_t *start, int64_t *total) {
+  *start = *total = 0;
+  for (int r = 0; r < lay->size; r++) {
+    int64_t n = lay->bytes[(size_t)r * (size_t)lay->ncols + (size_t)col];
+    if (r < lay->rank) *start += n;
+    *total += n;
+  }
+}
+
+/* Collective: creates /<group>/<name> with `total` elements of `ftype` and writes this rank's
+ * `count` elements from buf at `start` (adding `add` to each, see h5u_io). 0 or ATH_ERR. */
+static int write_dataset(MPI_Comm comm, hid_t group, const char *gname, const char *name,
+                         hid_t ftype, hid_t mtype, int64_t total, int64_t start, int64_t count,
+                         const void *buf, int64_t add, hid_t dxpl, const h5where *w) {
+  char object[512];
+  snprintf(object, sizeof object, "/%s/%s", gname, name);
+  hid_t dset = h5u_create_dataset(group, name, ftype, total);
+  if (dset < 0) return h5u_fail(w, object, "create dataset");
+  size_t elem = H5Tget_size(mtype);
+  int rc = h5u_io(comm, true, dset, mtype, elem, start, count, (void *)buf, add, dxpl);
+  if (rc < 0) rc = h5u_fail(w, object, "write");
+  if (H5Dclose(dset) < 0 && rc == 0) rc = h5u_fail(w, object, "close dataset");
+  return rc < 0 ? ATH_ERR : rc;
+}
+
+/* File and memory types of a fixed-width column's values. */
+static void value_types(col_type t, hid_t *ftype, hid_t *mtype) {
+  switch (t) {
+  case COL_DOUBLE:
+    *ftype = H5T_IEEE_F64LE, *mtype = H5T_NATIVE_DOUBLE;
+    return;
+  case COL_BOOL:
+    *ftype = H5T_STD_U8LE, *mtype = H5T_NATIVE_UINT8;
+    return;
+  default:
+    *ftype = H5T_STD_I64LE, *mtype = H5T_NATIVE_INT64;
+  }
+}
+
+/* Collective: the datasets of one column (offsets + bytes, or values; valid if nullable). */
+static int write_data(MPI_Comm comm, hid_t g, const column *c, int col, const layout *lay,
+                      hid_t dxpl, const h5where *w) {
+  int64_t n = c->n, start = lay->row_start, total = lay->total_rows;
+  int rc = ATH_OK;
+  if (c->type == COL_STRING) {
+    int64_t bstart, btotal;
+    byte_range(lay, col, &bstart, &btotal);
+    /* The last rank also writes the closing offset (== btotal). */
+    int64_t noff = n + (lay->rank == lay->size - 1);
+    rc = write_dataset(comm, g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1,
+                       start, noff, c->offsets, bstart, dxpl, w);
+    if (rc == ATH_OK)
+      rc = write_dataset(comm, g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
+                         (int64_t)c->nbytes, c->bytes, 0, dxpl, w);
+  } else {
+    hid_t ftype, mtype;
+    value_types(c->type, &ftype, &mtype);
+    rc = write_dataset(comm, g, c->name, "values", ftype, mtype, total, start, n, c->values, 0,
+                       dxpl, w);
+  }
+  if (rc == ATH_OK && c->nullable)
+    rc = write_dataset(comm, g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
+                       c->valid, 0, dxpl, w);
+  return rc;
+}
+
+/* Collective: the group of column `col` with its attributes and datasets. */
+static int write_column(MPI_Comm comm, hid_t file, const column *c, int col, const layout *lay,
+                        hid_t dxpl, const h5where *w) {
+  char object[512];
+  snprintf(object, sizeof object, "/%s", c->name);
+  hid_t g = h5u_create_group(file, c->name);
+  if (g < 0) return h5u_fail(w, object, "create group");
+  int nullable = c->nullable, rc = ATH_OK;
+  if (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
+      h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
+      h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0)
+    rc = h5u_fail(w, object, "write attributes");
+  if (rc == ATH_OK) rc = write_data(comm, g, c, col, lay, dxpl, w);
+  H5Gclose(g);
+  return rc;
+}
+
+/* Collective: root attributes and /_partitions. */
+static int write_root(MPI_Comm comm, hid_t file, const layout *lay, const char *const *keys,
+                      const char *const *values, int nattrs, hid_t dxpl, const h5where *w) {
+  if (h5u_set_str_attr(file, "format", H5TABLE_FORMAT) < 0 ||
+      h5u_set_attr(file, "rows", H5T_NATIVE_INT64, &lay->total_rows) < 0)
+    return h5u_fail(w, "/", "write attributes");
+  for (int i = 0; i < nattrs; i++)
+    if (h5u_set_str_attr(file, keys[i], values[i]) < 0) return h5u_fail(w, "/", keys[i]);
+  hid_t dset = h5u_create_dataset(file, "_partitions", H5T_STD_I64LE, lay->size);
+  if (dset < 0) return h5u_fail(w, "/_partitions", "create dataset");
+  /* Each rank writes its own entry: the same collective path as the columns. */
+  int rc =
+      h5u_io(comm, true, dset, H5T_NATIVE_INT64, 8, lay->rank, 1, &lay->rows[lay->rank], 0, dxpl);
+  if (rc < 0) h5u_fail(w, "/_partitions", "write");
+  H5Dclose(dset);
+  return rc < 0 ? ATH_ERR : ATH_OK;
+}
+
+/* Collective: creates the file and writes everything into it; the file is closed on return
+ * (also on failure). Returns the agreed status. */
+static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
+                      const char *const *values, int nattrs, const h5where *w) {
+  hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  int rc = ATH_OK;
+  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_collective()) < 0)
+    rc = h5u_fail(w, NULL, "MPI-IO property lists");
+  else if (H5Pset_coll_metadata_write(fapl, true) < 0)
+    rc = h5u_fail(w, NULL, "collective metadata");
+  else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
+    rc = h5u_fail(w, NULL, "create file");
+  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  rc = write_root(comm, file, lay, keys, values, nattrs, dxpl, w);
+  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  for (int i = 0; i < b->ncols; i++) {
+    rc = write_column(comm, file, &b->cols[i], i, lay, dxpl, w);
+    if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  }
+out:
+  if (file >= 0 && H5Fclose(file) < 0 && rc == ATH_OK) rc = h5u_fail(w, NULL, "close file");
+  if (dxpl >= 0) H5Pclose(dxpl);
+  if (fapl >= 0) H5Pclose(fapl);
+  return h5u_agree(comm, rc, w->err);
+}
+
+int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
+                   const char *const *attr_keys, const char *const *attr_values, int nattrs,
+                   ath_error *err) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  ath_error mine = {0};
+  h5where w = {.path = path, .err = &mine};
+  MPI_Comm_rank(comm, &w.rank);
+  layout lay = {0};
+  int rc = h5u_agree(comm, check_local(local, &w), &mine);
+  if (rc == ATH_OK) rc = gather_layout(comm, local, &lay, &w);
+  if (rc == ATH_OK) rc = write_file(comm, local, &lay, attr_keys, attr_values, nattrs, &w);
+  layout_free(&lay);
+  if (rc != ATH_OK && err) ath_fail(err, rc, "%s", mine.msg);
+  return rc;
+}
