@@ -6,6 +6,9 @@
  *   a table with no rows (DIR/empty.h5), checks that errors come back the same on every rank,
  *   and rank 0 writes the expected rows as escaped text (DIR/<table>.tsv) and the rows per
  *   writing rank (DIR/<table>.parts) for tests/integration/h5_check.py.
+ * h5_roundtrip DIR --read NAME
+ *   Reads DIR/NAME.h5 written by an earlier run (any rank count) on all ranks; each rank dumps
+ *   its rows to DIR/NAME.read<rank> (rank 0 with the header line).
  * h5_roundtrip DIR --big-mib M
  *   Rank 0 writes M MiB of string bytes and M MiB of int64 values (other ranks none), reads
  *   the table back on all ranks and compares: the > 2 GiB per rank check (run by hand).
@@ -179,8 +182,19 @@ static void check_info(const char *path, const batch *all) {
   h5_free_fields(f, nf);
 }
 
-/* Writes one field as escaped text: printable ASCII as is, '\\' doubled, other bytes \xHH;
- * a null is \N. */
+/* Writes bytes as escaped text: printable ASCII as is, '\\' doubled, other bytes \xHH. */
+static void dump_bytes(FILE *fp, const uint8_t *p, size_t len) {
+  for (size_t k = 0; k < len; k++) {
+    if (p[k] == '\\')
+      fputs("\\\\", fp);
+    else if (p[k] >= 0x20 && p[k] < 0x7f)
+      fputc(p[k], fp);
+    else
+      fprintf(fp, "\\x%02x", p[k]);
+  }
+}
+
+/* Writes one field as text (strings through dump_bytes, doubles %.17g); a null is \N. */
 static void dump_field(FILE *fp, const column *c, int64_t i) {
   if (col_is_null(c, i)) {
     fputs("\\N", fp);
@@ -190,14 +204,7 @@ static void dump_field(FILE *fp, const column *c, int64_t i) {
   switch (c->type) {
   case COL_STRING: {
     const uint8_t *p = col_str(c, i, &len);
-    for (size_t k = 0; k < len; k++) {
-      if (p[k] == '\\')
-        fputs("\\\\", fp);
-      else if (p[k] >= 0x20 && p[k] < 0x7f)
-        fputc(p[k], fp);
-      else
-        fprintf(fp, "\\x%02x", p[k]);
-    }
+    dump_bytes(fp, p, len);
     break;
   }
   case COL_INT64:
@@ -213,33 +220,56 @@ static void dump_field(FILE *fp, const column *c, int64_t i) {
   }
 }
 
+/* Writes the rows of b as text lines (after a header line of the column names if `header`)
+ * to `path`. */
+static void dump_rows(const char *path, const batch *b, bool header) {
+  FILE *fp = fopen(path, "w");
+  EXPECT(fp, "cannot write %s", path);
+  if (!fp) return;
+  for (int k = 0; k < b->ncols && header; k++) {
+    if (k) fputc('\t', fp);
+    dump_bytes(fp, (const uint8_t *)b->cols[k].name, strlen(b->cols[k].name));
+  }
+  if (header) fputc('\n', fp);
+  for (int64_t i = 0; i < b->nrows; i++) {
+    for (int k = 0; k < b->ncols; k++) {
+      if (k) fputc('\t', fp);
+      dump_field(fp, &b->cols[k], i);
+    }
+    fputc('\n', fp);
+  }
+  fclose(fp);
+}
+
 /* Rank 0: DIR/<name>.tsv (header + escaped rows) and DIR/<name>.parts (rows per rank). */
 static void dump(const char *dir, const char *name, const batch *all, const int64_t *parts) {
   if (rank != 0) return;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.tsv", dir, name);
-  FILE *fp = fopen(path, "w");
-  EXPECT(fp, "cannot write %s", path);
-  if (!fp) return;
-  for (int k = 0; k < all->ncols; k++)
-    fprintf(fp, "%s%s", k ? "\t" : "", all->cols[k].name);
-  fputc('\n', fp);
-  for (int64_t i = 0; i < all->nrows; i++) {
-    for (int k = 0; k < all->ncols; k++) {
-      if (k) fputc('\t', fp);
-      dump_field(fp, &all->cols[k], i);
-    }
-    fputc('\n', fp);
-  }
-  fclose(fp);
+  dump_rows(path, all, true);
   snprintf(path, sizeof path, "%s/%s.parts", dir, name);
-  fp = fopen(path, "w");
+  FILE *fp = fopen(path, "w");
   EXPECT(fp, "cannot write %s", path);
   if (!fp) return;
   for (int r = 0; r < nranks; r++)
     fprintf(fp, "%s%" PRId64, r ? " " : "", parts[r]);
   fputc('\n', fp);
   fclose(fp);
+}
+
+/* --read NAME: reads DIR/NAME.h5 (written by an earlier run, any rank count) on all ranks;
+ * each rank dumps its rows to DIR/NAME.read<rank> (rank 0 with the header), so that their
+ * concatenation in rank order must equal DIR/NAME.tsv. */
+static void read_only(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.h5", dir, name);
+  batch *got = NULL;
+  ath_error err = {0};
+  EXPECT(h5_read_table(MPI_COMM_WORLD, path, &got, &err) == ATH_OK, "read %s: %s", path, err.msg);
+  if (!got) return;
+  snprintf(path, sizeof path, "%s/%s.read%d", dir, name, rank);
+  dump_rows(path, got, rank == 0);
+  batch_free(got);
 }
 
 /* Writes `local` to DIR/<name>.h5 and checks it read back on every rank layout. */
@@ -355,20 +385,26 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
   if (argc < 2) {
-    if (rank == 0) fprintf(stderr, "usage: h5_roundtrip DIR [--seed S] [--piece BYTES]\n");
+    if (rank == 0)
+      fprintf(stderr,
+              "usage: h5_roundtrip DIR [--seed S] [--piece BYTES] [--read NAME] [--big-mib M]\n");
     MPI_Finalize();
     return 2;
   }
   const char *dir = argv[1];
   uint64_t seed = 42;
   int64_t big_mib = 0;
+  const char *read_name = NULL;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--seed") == 0) seed = strtoull(argv[i + 1], NULL, 10);
     if (strcmp(argv[i], "--piece") == 0) h5_set_piece_bytes(strtoull(argv[i + 1], NULL, 10));
     if (strcmp(argv[i], "--big-mib") == 0) big_mib = strtoll(argv[i + 1], NULL, 10);
+    if (strcmp(argv[i], "--read") == 0) read_name = argv[i + 1];
   }
   if (big_mib > 0) {
     big(dir, big_mib);
+  } else if (read_name) {
+    read_only(dir, read_name);
   } else {
     int64_t *parts = xcalloc((size_t)nranks, sizeof *parts);
     for (int empty = 0; empty <= 1; empty++) {
