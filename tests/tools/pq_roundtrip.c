@@ -5,7 +5,8 @@
  *                  doubles as the hex of their 64 bits, booleans as true/false;
  *   --meta FILE    one line per (row group, column): rg, column, null_count, min, max (same
  *                  canonical forms, \N when absent) and the expected data encoding
- *                  (dict, plain or any).
+ *                  (dict, plain or any); first one "schema" line per column: name,
+ *                  physical type, repetition, converted type.
  * Options: --seed N --rows N --codec zstd|snappy|none --out FILE [--rg-rows N]
  *          [--page-bytes N] [--dict-max N] [--big K (K multi-megabyte strings)]
  *          [--batch-rows N (append in random slices of up to N rows; 0 = pq_write_batch)]
@@ -333,6 +334,11 @@ int main(int argc, char **argv) {
     }
     fputc('\n', fe);
   }
+  static const char *const phys[] = {"BYTE_ARRAY", "INT64", "DOUBLE", "BOOLEAN", "INT64"};
+  static const char *const conv[] = {"UTF8", "\\N", "\\N", "\\N", "TIMESTAMP_MICROS"};
+  for (int k = 0; k < NCOLS; k++)
+    fprintf(fm, "schema\t%s\t%s\t%s\t%s\n", FIELDS[k].name, phys[FIELDS[k].type],
+            FIELDS[k].nullable ? "OPTIONAL" : "REQUIRED", conv[FIELDS[k].type]);
   for (int64_t lo = 0, rg = 0; lo < rows; lo += o.row_group_rows, rg++) {
     int64_t hi = lo + o.row_group_rows < rows ? lo + o.row_group_rows : rows;
     for (int k = 0; k < NCOLS; k++)
