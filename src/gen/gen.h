@@ -32,9 +32,10 @@
  *   wrong field count (broken)                                     bio  100, results  100
  *   invalid UTF-8 in the name (broken)                             bio  100, results  100
  * Independent of those: results whose athlete_id has no bio row: 20000 (2%). Common values:
- * descriptions on ~48% of bio rows (3–13 sentences, most with commas, ~15% with quotes; a
- * sentence break is LF 5% / CRLF 3%), country with a leading space ~95%, medal on ~13% of
- * results. */
+ * descriptions on ~48% of bio rows (3–13 sentences, ~600 bytes; ~99% hold a comma, ~49% a
+ * quote, ~44% a line break: each sentence break is LF with 5%, CRLF with 3% probability),
+ * special_notes on ~15%, country with a leading space ~95%, medal on ~13% of results. Ids of
+ * more than 7 digits appear only above scale ~12. */
 #ifndef ATHLETE_GEN_GEN_H
 #define ATHLETE_GEN_GEN_H
 

@@ -164,9 +164,9 @@ static void put_athlete(gen_out *o, const res_row *w, int twin) {
     gen_puts(o, gen_nicknames[w->arg % gen_n_nicknames]);
     gen_putc(o, '"');
     gen_put(o, w->name + head, w->name_len - head);
-  } else if (w->quirk == Q_SPACES && w->arg % 4 == 3) {
+  } else if (w->quirk == Q_SPACES && w->arg % 4 == 3) { /* names never need quoting */
     gen_putc(o, ' ');
-    gen_put_field(o, w->name, w->name_len);
+    gen_put(o, w->name, w->name_len);
     gen_putc(o, ' ');
   } else {
     gen_put_field(o, w->name, w->name_len);
