@@ -1,0 +1,384 @@
+#include "transform/gold.h"
+
+#include "shuffle/shuffle.h"
+#include "transform/xsum.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const field_def GOLD_FIELDS[8] = {
+    {"sport", COL_STRING, true},      {"medal", COL_STRING, true},
+    {"sex", COL_STRING, true},        {"country_noc", COL_STRING, true},
+    {"avg_height", COL_DOUBLE, true}, {"avg_weight", COL_DOUBLE, true},
+    {"n_rows", COL_INT64, false},     {"timestamp", COL_TIMESTAMP, false},
+};
+
+/* Partial aggregate of one group: exact sums, their non-null counts, joined rows. Sent between
+ * ranks as raw bytes (all ranks run the same binary). */
+typedef struct agg {
+  xsum h, w;
+  int64_t nh, nw, n;
+} agg;
+
+/* One nullable string cell. */
+typedef struct cell {
+  const uint8_t *p;
+  size_t len;
+  bool null;
+} cell;
+
+/* Groups keyed by (sport, medal, sex, country_noc): keys live in a 4-column batch (one arena,
+ * no per-group allocation), found through an open-addressing table of group indices. */
+typedef struct groups {
+  batch *keys;
+  agg *aggs;
+  size_t aggs_cap;
+  uint64_t *hash;
+  size_t hash_cap;
+  int64_t *slot;
+  size_t cap;
+} groups;
+
+static cell get_cell(const column *c, int64_t i) {
+  cell x = {NULL, 0, col_is_null(c, i)};
+  if (!x.null) x.p = col_str(c, i, &x.len);
+  return x;
+}
+
+static uint64_t cell_hash(cell c, uint64_t seed) {
+  return c.null ? hash_i64((int64_t)seed) : hash_bytes(c.p, c.len, seed);
+}
+
+static uint64_t combine(uint64_t a, uint64_t b) {
+  return hash_i64((int64_t)(a ^ (b * 0x9e3779b97f4a7c15ull + 0x7f4a7c15)));
+}
+
+/* Hash of a group key from the hash of its results half and of its bio half. */
+static uint64_t pair_hash(cell a, cell b, uint64_t seed) {
+  return combine(cell_hash(a, seed), cell_hash(b, seed + 1));
+}
+
+static bool cell_eq(cell a, cell b) {
+  if (a.null || b.null) return a.null == b.null;
+  return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
+static void groups_init(groups *g) {
+  field_def f[4];
+  memcpy(f, GOLD_FIELDS, sizeof f);
+  g->keys = batch_new(f, 4);
+  g->aggs = NULL;
+  g->aggs_cap = 0;
+  g->hash = NULL;
+  g->hash_cap = 0;
+  g->cap = 1024;
+  g->slot = xmalloc(g->cap * sizeof *g->slot);
+  memset(g->slot, 0xff, g->cap * sizeof *g->slot);
+}
+
+static void groups_free(groups *g) {
+  batch_free(g->keys);
+  free(g->aggs);
+  free(g->hash);
+  free(g->slot);
+}
+
+/* Doubles the slot table and re-inserts every group. */
+static void groups_rehash(groups *g) {
+  free(g->slot);
+  g->cap *= 2;
+  g->slot = xmalloc(g->cap * sizeof *g->slot);
+  memset(g->slot, 0xff, g->cap * sizeof *g->slot);
+  for (int64_t i = 0; i < g->keys->nrows; i++) {
+    size_t s = g->hash[i] & (g->cap - 1);
+    while (g->slot[s] >= 0)
+      s = (s + 1) & (g->cap - 1);
+    g->slot[s] = i;
+  }
+}
+
+/* Returns the aggregate of key k (hash h), adding an empty group when it is new. The pointer is
+ * valid until the next call. */
+static agg *groups_get(groups *g, const cell k[4], uint64_t h) {
+  size_t s = h & (g->cap - 1);
+  for (; g->slot[s] >= 0; s = (s + 1) & (g->cap - 1)) {
+    int64_t i = g->slot[s];
+    if (g->hash[i] != h) continue;
+    bool eq = true;
+    for (int c = 0; c < 4 && eq; c++)
+      eq = cell_eq(get_cell(&g->keys->cols[c], i), k[c]);
+    if (eq) return &g->aggs[i];
+  }
+  int64_t i = g->keys->nrows;
+  for (int c = 0; c < 4; c++)
+    k[c].null ? col_append_null(&g->keys->cols[c])
+              : col_append_str(&g->keys->cols[c], k[c].p, k[c].len);
+  g->keys->nrows++;
+  grow_array((void **)&g->aggs, &g->aggs_cap, (size_t)i + 1, sizeof *g->aggs);
+  grow_array((void **)&g->hash, &g->hash_cap, (size_t)i + 1, sizeof *g->hash);
+  g->hash[i] = h;
+  memset(&g->aggs[i], 0, sizeof g->aggs[i]);
+  g->slot[s] = i;
+  if ((size_t)g->keys->nrows * 2 > g->cap) groups_rehash(g);
+  return &g->aggs[i];
+}
+
+/* ---- projection and shuffle by athlete_id --------------------------------------------------- */
+
+/* Copies the named columns (first one athlete_id INT64, the rest of the given types) of the
+ * rows with a non-null athlete_id into a new batch *out; *null_ids counts the others.
+ * Returns ATH_ERR when a column is missing or has another type. */
+static int project(const batch *b, const char *what, const field_def *f, int n, batch **out,
+                   int64_t *null_ids, ath_error *err) {
+  int idx[8];
+  *out = NULL;
+  for (int k = 0; k < n; k++) {
+    idx[k] = batch_find(b, f[k].name);
+    if (idx[k] < 0) return ath_fail(err, ATH_ERR, "gold: %s has no column %s", what, f[k].name);
+    if (b->cols[idx[k]].type != f[k].type)
+      return ath_fail(err, ATH_ERR, "gold: %s.%s is %s, expected %s", what, f[k].name,
+                      col_type_name(b->cols[idx[k]].type), col_type_name(f[k].type));
+  }
+  batch *p = batch_new(f, n);
+  batch_reserve(p, b->nrows, 0);
+  *null_ids = 0;
+  for (int64_t i = 0; i < b->nrows; i++) {
+    if (col_is_null(&b->cols[idx[0]], i)) {
+      (*null_ids)++;
+      continue;
+    }
+    for (int k = 0; k < n; k++)
+      col_append_from(&p->cols[k], &b->cols[idx[k]], i);
+    p->nrows++;
+  }
+  *out = p;
+  return ATH_OK;
+}
+
+/* Shuffles b (column 0 = athlete_id, never null) by hash_i64(athlete_id) mod size; replaces *b. */
+static int shuffle_by_id(MPI_Comm comm, batch **b, size_t round_bytes, ath_error *err) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int64_t n = (*b)->nrows;
+  int *dest = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *dest);
+  for (int64_t i = 0; i < n; i++)
+    dest[i] = (int)(hash_i64(col_i64(&(*b)->cols[0], i)) % (uint64_t)size);
+  batch *out = NULL;
+  int rc = shuffle_batch(comm, *b, dest, round_bytes, &out, err);
+  free(dest);
+  if (rc != ATH_OK) return rc;
+  batch_free(*b);
+  *b = out;
+  return ATH_OK;
+}
+
+/* ---- the join ------------------------------------------------------------------------------- */
+
+/* Inner-joins results R (athlete_id, sport, medal) with bio B (athlete_id, sex, country_noc,
+ * height, weight), both already co-located, aggregating into g. Counts joined pairs and results
+ * rows without a bio row. */
+static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *joined,
+                           int64_t *orphans) {
+  int64_t nb = B->nrows;
+  size_t cap = 16;
+  while (cap < (size_t)nb * 2)
+    cap *= 2;
+  int64_t *head = xmalloc(cap * sizeof *head), *next = xmalloc((size_t)(nb + 1) * sizeof *next);
+  uint64_t *bh = xmalloc((size_t)(nb + 1) * sizeof *bh);
+  memset(head, 0xff, cap * sizeof *head);
+  const column *bid = &B->cols[0], *rid = &R->cols[0];
+  for (int64_t j = 0; j < nb; j++) {
+    int64_t id = col_i64(bid, j);
+    size_t s = (hash_i64(id) >> 7) & (cap - 1);
+    while (head[s] >= 0 && col_i64(bid, head[s]) != id)
+      s = (s + 1) & (cap - 1);
+    next[j] = head[s];
+    head[s] = j;
+    bh[j] = pair_hash(get_cell(&B->cols[1], j), get_cell(&B->cols[2], j), 3);
+  }
+  const double *hv = B->cols[3].values, *wv = B->cols[4].values;
+  for (int64_t i = 0; i < R->nrows; i++) {
+    int64_t id = col_i64(rid, i);
+    size_t s = (hash_i64(id) >> 7) & (cap - 1);
+    while (head[s] >= 0 && col_i64(bid, head[s]) != id)
+      s = (s + 1) & (cap - 1);
+    if (head[s] < 0) {
+      (*orphans)++;
+      continue;
+    }
+    cell k[4] = {get_cell(&R->cols[1], i), get_cell(&R->cols[2], i)};
+    uint64_t rh = pair_hash(k[0], k[1], 1);
+    for (int64_t j = head[s]; j >= 0; j = next[j]) {
+      k[2] = get_cell(&B->cols[1], j);
+      k[3] = get_cell(&B->cols[2], j);
+      agg *a = groups_get(g, k, combine(rh, bh[j]));
+      a->n++;
+      (*joined)++;
+      if (!col_is_null(&B->cols[3], j)) xsum_add(&a->h, hv[j]), a->nh++;
+      if (!col_is_null(&B->cols[4], j)) xsum_add(&a->w, wv[j]), a->nw++;
+    }
+  }
+  free(head);
+  free(next);
+  free(bh);
+}
+
+/* ---- merge onto rank 0 ---------------------------------------------------------------------- */
+
+static const field_def PARTIAL_FIELDS[5] = {
+    {"sport", COL_STRING, true},       {"medal", COL_STRING, true}, {"sex", COL_STRING, true},
+    {"country_noc", COL_STRING, true}, {"agg", COL_STRING, false},
+};
+
+/* Key hash of group i of a 4-key-column batch, the same as join_aggregate computes. */
+static uint64_t key_hash(const batch *k, int64_t i) {
+  uint64_t rh = pair_hash(get_cell(&k->cols[0], i), get_cell(&k->cols[1], i), 1);
+  return combine(rh, pair_hash(get_cell(&k->cols[2], i), get_cell(&k->cols[3], i), 3));
+}
+
+/* Sends every partial aggregate of g to rank 0 and merges them there into *merged (rank 0
+ * only; other ranks get an empty table). */
+static int merge_to_root(MPI_Comm comm, const groups *g, size_t round_bytes, groups *merged,
+                         ath_error *err) {
+  batch *part = batch_new(PARTIAL_FIELDS, 5), *got = NULL;
+  int64_t n = g->keys->nrows;
+  for (int64_t i = 0; i < n; i++) {
+    for (int c = 0; c < 4; c++)
+      col_append_from(&part->cols[c], &g->keys->cols[c], i);
+    col_append_str(&part->cols[4], &g->aggs[i], sizeof g->aggs[i]);
+    part->nrows++;
+  }
+  int *dest = xcalloc((size_t)(n > 0 ? n : 1), sizeof *dest);
+  int rc = shuffle_batch(comm, part, dest, round_bytes, &got, err);
+  free(dest);
+  batch_free(part);
+  if (rc != ATH_OK) return rc;
+  for (int64_t i = 0; i < got->nrows; i++) {
+    cell k[4];
+    for (int c = 0; c < 4; c++)
+      k[c] = get_cell(&got->cols[c], i);
+    agg in, *a = groups_get(merged, k, key_hash(got, i));
+    size_t len;
+    memcpy(&in, col_str(&got->cols[4], i, &len), sizeof in);
+    xsum_merge(&a->h, &in.h);
+    xsum_merge(&a->w, &in.w);
+    a->nh += in.nh;
+    a->nw += in.nw;
+    a->n += in.n;
+  }
+  batch_free(got);
+  return ATH_OK;
+}
+
+/* ---- the sorted gold batch ------------------------------------------------------------------ */
+
+typedef struct sort_row {
+  cell k[4];
+  int64_t g;
+} sort_row;
+
+/* Byte order, nulls first. */
+static int cell_cmp(cell a, cell b) {
+  if (a.null || b.null) return (int)b.null - (int)a.null;
+  size_t n = a.len < b.len ? a.len : b.len;
+  int c = n ? memcmp(a.p, b.p, n) : 0;
+  if (c) return c;
+  return (a.len > b.len) - (a.len < b.len);
+}
+
+static int sort_row_cmp(const void *x, const void *y) {
+  const sort_row *a = x, *b = y;
+  for (int c = 0; c < 4; c++) {
+    int r = cell_cmp(a->k[c], b->k[c]);
+    if (r) return r;
+  }
+  return 0;
+}
+
+static void append_avg(column *c, const xsum *s, int64_t count) {
+  if (count == 0)
+    col_append_null(c);
+  else
+    col_append_f64(c, xsum_round(s) / (double)count);
+}
+
+/* Builds the gold batch from the merged groups, sorted by the four keys. */
+static batch *build_gold(const groups *g, int64_t timestamp_us) {
+  int64_t n = g->keys->nrows;
+  sort_row *rows = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+  for (int64_t i = 0; i < n; i++) {
+    for (int c = 0; c < 4; c++)
+      rows[i].k[c] = get_cell(&g->keys->cols[c], i);
+    rows[i].g = i;
+  }
+  qsort(rows, (size_t)n, sizeof *rows, sort_row_cmp);
+  batch *out = batch_new(GOLD_FIELDS, 8);
+  batch_reserve(out, n, 0);
+  for (int64_t r = 0; r < n; r++) {
+    int64_t i = rows[r].g;
+    const agg *a = &g->aggs[i];
+    for (int c = 0; c < 4; c++)
+      col_append_from(&out->cols[c], &g->keys->cols[c], i);
+    append_avg(&out->cols[4], &a->h, a->nh);
+    append_avg(&out->cols[5], &a->w, a->nw);
+    col_append_i64(&out->cols[6], a->n);
+    col_append_i64(&out->cols[7], timestamp_us);
+    out->nrows++;
+  }
+  free(rows);
+  return out;
+}
+
+/* ---- the collective entry point ------------------------------------------------------------ */
+
+static const field_def RESULT_COLS[3] = {
+    {"athlete_id", COL_INT64, true}, {"sport", COL_STRING, true}, {"medal", COL_STRING, true}};
+static const field_def BIO_COLS[5] = {{"athlete_id", COL_INT64, true},
+                                      {"sex", COL_STRING, true},
+                                      {"country_noc", COL_STRING, true},
+                                      {"height", COL_DOUBLE, true},
+                                      {"weight", COL_DOUBLE, true}};
+
+int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t timestamp_us,
+                 size_t round_bytes, batch **gold, gold_stats *stats, ath_error *err) {
+  batch *R = NULL, *B = NULL;
+  groups local = {0}, merged = {0};
+  int64_t orphans = 0, bio_null = 0, joined = 0, cnt[2] = {0, 0}, all[2] = {0, 0};
+  int rank = 0, rc, all_rc;
+  MPI_Comm_rank(comm, &rank);
+  *gold = NULL;
+  memset(stats, 0, sizeof *stats);
+  groups_init(&local);
+  groups_init(&merged);
+  rc = project(results, "results", RESULT_COLS, 3, &R, &orphans, err);
+  if (rc == ATH_OK) rc = project(bio, "bio", BIO_COLS, 5, &B, &bio_null, err);
+  all_rc = rc;
+  MPI_Allreduce(&rc, &all_rc, 1, MPI_INT, MPI_MAX, comm);
+  if (all_rc != ATH_OK) {
+    rc = rc != ATH_OK ? rc : ath_fail(err, all_rc, "gold: failed on another rank");
+    goto out;
+  }
+  rc = shuffle_by_id(comm, &R, round_bytes, err);
+  if (rc == ATH_OK) rc = shuffle_by_id(comm, &B, round_bytes, err);
+  if (rc != ATH_OK) goto out;
+  join_aggregate(R, B, &local, &joined, &orphans);
+  batch_free(R);
+  batch_free(B);
+  R = B = NULL;
+  rc = merge_to_root(comm, &local, round_bytes, &merged, err);
+  if (rc != ATH_OK) goto out;
+  cnt[0] = joined;
+  cnt[1] = orphans;
+  MPI_Allreduce(cnt, all, 2, MPI_INT64_T, MPI_SUM, comm);
+  stats->joined_rows = all[0];
+  stats->results_without_bio = all[1];
+  stats->groups = merged.keys->nrows;
+  MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm);
+  *gold = rank == 0 ? build_gold(&merged, timestamp_us) : batch_new(GOLD_FIELDS, 8);
+out:
+  batch_free(R);
+  batch_free(B);
+  groups_free(&local);
+  groups_free(&merged);
+  return rc;
+}

@@ -1,0 +1,422 @@
+#include "transform/silver.h"
+
+#include "shuffle/shuffle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const field_def SILVER_REJECT_FIELDS[5] = {
+    {"source_file", COL_STRING, false}, {"line", COL_INT64, true},
+    {"byte_offset", COL_INT64, true},   {"reason", COL_STRING, false},
+    {"raw", COL_STRING, false},
+};
+
+#define RAW_MAX    4096 /* raw reject text is cut to this many bytes (SPEC §4) */
+#define REASON_RAW 200  /* at most this many bytes of the bad id are quoted in the reason */
+
+/* ---- keep table ---------------------------------------------------------------------------- */
+
+void silver_options_default(silver_options *o) {
+  memset(o->keep, 0, sizeof o->keep);
+  for (int c = 'A'; c <= 'Z'; c++)
+    o->keep[c] = o->keep[c + 32] = 1;
+  for (int c = '0'; c <= '9'; c++)
+    o->keep[c] = 1;
+  for (const char *p = " ,.'\"-"; *p; p++)
+    o->keep[(uint8_t)*p] = 1;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Reads one (possibly escaped) character of the keep spec at *p into *out, advancing *p.
+ * Returns ATH_OK or ATH_EUSAGE. */
+static int keep_char(const char **p, int *out, ath_error *err) {
+  const char *s = *p;
+  if (*s != '\\') {
+    *out = (uint8_t)*s;
+    *p = s + 1;
+    return ATH_OK;
+  }
+  switch (s[1]) {
+  case '\\':
+  case '-':
+    *out = s[1];
+    break;
+  case 's':
+    *out = ' ';
+    break;
+  case 't':
+    *out = '\t';
+    break;
+  case 'n':
+    *out = '\n';
+    break;
+  case 'r':
+    *out = '\r';
+    break;
+  case 'x': {
+    int hi = s[2] ? hexval(s[2]) : -1, lo = hi >= 0 && s[3] ? hexval(s[3]) : -1;
+    if (lo < 0) return ath_fail(err, ATH_EUSAGE, "--keep-chars: \\x needs two hex digits");
+    *out = hi * 16 + lo;
+    *p = s + 4;
+    return ATH_OK;
+  }
+  case '\0':
+    return ath_fail(err, ATH_EUSAGE, "--keep-chars: trailing backslash");
+  default:
+    return ath_fail(err, ATH_EUSAGE, "--keep-chars: unknown escape \\%c", s[1]);
+  }
+  *p = s + 2;
+  return ATH_OK;
+}
+
+int silver_parse_keep_chars(const char *spec, silver_options *o, ath_error *err) {
+  uint8_t keep[256] = {0};
+  if (!spec || !*spec) return ath_fail(err, ATH_EUSAGE, "--keep-chars: empty set");
+  const char *p = spec;
+  while (*p) {
+    int lo, hi;
+    int rc = keep_char(&p, &lo, err);
+    if (rc != ATH_OK) return rc;
+    hi = lo;
+    if (p[0] == '-' && p[1]) { /* a range; a dash at the very end is literal */
+      p++;
+      rc = keep_char(&p, &hi, err);
+      if (rc != ATH_OK) return rc;
+      if (hi < lo)
+        return ath_fail(err, ATH_EUSAGE, "--keep-chars: range end 0x%02x below start 0x%02x", hi,
+                        lo);
+    }
+    for (int c = lo; c <= hi; c++)
+      keep[c] = 1;
+  }
+  memcpy(o->keep, keep, sizeof keep);
+  return ATH_OK;
+}
+
+/* ---- typing -------------------------------------------------------------------------------- */
+
+typedef enum col_kind { KIND_TEXT, KIND_ID, KIND_NUM, KIND_BOOL } col_kind;
+
+static col_kind kind_of(const char *table, const char *col) {
+  if (strcmp(table, "athlete_bio") != 0 && strcmp(table, "athlete_event_results") != 0)
+    return KIND_TEXT;
+  if (!strcmp(col, "athlete_id") || !strcmp(col, "edition_id") || !strcmp(col, "result_id"))
+    return KIND_ID;
+  if (!strcmp(col, "height") || !strcmp(col, "weight")) return KIND_NUM;
+  if (!strcmp(col, "isTeamSport")) return KIND_BOOL;
+  return KIND_TEXT;
+}
+
+static col_type type_of(col_kind k) {
+  return k == KIND_ID     ? COL_INT64
+         : k == KIND_NUM  ? COL_DOUBLE
+         : k == KIND_BOOL ? COL_BOOL
+                          : COL_STRING;
+}
+
+static inline bool is_trim(uint8_t c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static const uint8_t *trim(const uint8_t *p, size_t *len) {
+  size_t n = *len;
+  while (n && is_trim(*p))
+    p++, n--;
+  while (n && is_trim(p[n - 1]))
+    n--;
+  *len = n;
+  return p;
+}
+
+/* True and *v when the (untrimmed) field is ASCII digits fitting in int64 after trimming. */
+static bool parse_id(const uint8_t *p, size_t len, int64_t *v) {
+  p = trim(p, &len);
+  if (len == 0) return false;
+  uint64_t x = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned d = (unsigned)p[i] - '0';
+    if (d > 9) return false;
+    if (x > (uint64_t)(INT64_MAX - d) / 10) return false;
+    x = x * 10 + d;
+  }
+  *v = (int64_t)x;
+  return true;
+}
+
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* True and *v (correctly rounded) when the trimmed field matches [0-9]+(\.[0-9]+)?. Short
+ * values take the exact fast path (integer mantissa below 2^53 divided by an exact power of
+ * ten: one rounding); longer ones go through strtod on a NUL-terminated copy in *scratch. */
+static bool parse_num(const uint8_t *p, size_t len, double *v, char **scratch, size_t *cap) {
+  p = trim(p, &len);
+  size_t i = 0, dot = len;
+  while (i < len && p[i] >= '0' && p[i] <= '9')
+    i++;
+  if (i == 0) return false;
+  if (i < len) {
+    if (p[i] != '.' || i + 1 == len) return false;
+    dot = i++;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+      i++;
+    if (i < len) return false;
+  }
+  size_t frac = dot == len ? 0 : len - dot - 1;
+  if (len - (frac ? 1 : 0) <= 15 && frac <= 22) { /* < 10^15 < 2^53: exact mantissa */
+    uint64_t m = 0;
+    for (size_t k = 0; k < len; k++)
+      if (k != dot) m = m * 10 + (uint64_t)(p[k] - '0');
+    *v = (double)m / POW10[frac];
+    return true;
+  }
+  grow_array((void **)scratch, cap, len + 1, 1);
+  memcpy(*scratch, p, len);
+  (*scratch)[len] = 0;
+  *v = strtod(*scratch, NULL);
+  return true;
+}
+
+/* True and *v for true/false in any case after trimming. */
+static bool parse_bool(const uint8_t *p, size_t len, bool *v) {
+  p = trim(p, &len);
+  if (len == 4 && strncasecmp((const char *)p, "true", 4) == 0) return *v = true, true;
+  if (len == 5 && strncasecmp((const char *)p, "false", 5) == 0) return *v = false, true;
+  return false;
+}
+
+/* Appends the cleaned copy of p[0..len) to c: every byte with keep[byte] == 0 is dropped. */
+static void append_clean(column *c, const uint8_t *p, size_t len, const uint8_t *keep) {
+  col_reserve(c, 1, len);
+  uint8_t *dst = c->bytes + c->nbytes;
+  size_t j = 0;
+  for (size_t k = 0; k < len; k++) {
+    dst[j] = p[k];
+    j += keep[p[k]];
+  }
+  c->nbytes += j;
+  c->valid[c->n] = 1;
+  c->offsets[++c->n] = (int64_t)c->nbytes;
+}
+
+/* Types column `src` (bronze STRING) of kind k into `dst` for the rows with take[i] set. */
+static void type_column(column *dst, const column *src, col_kind k, const uint8_t *take,
+                        const silver_options *o, char **scratch, size_t *cap) {
+  for (int64_t i = 0; i < src->n; i++) {
+    if (!take[i]) continue;
+    if (col_is_null(src, i)) {
+      col_append_null(dst);
+      continue;
+    }
+    size_t len;
+    const uint8_t *p = col_str(src, i, &len);
+    int64_t iv;
+    double dv;
+    bool bv;
+    switch (k) {
+    case KIND_TEXT:
+      append_clean(dst, p, len, o->keep);
+      break;
+    case KIND_ID:
+      parse_id(p, len, &iv) ? col_append_i64(dst, iv) : col_append_null(dst);
+      break;
+    case KIND_NUM:
+      parse_num(p, len, &dv, scratch, cap) ? col_append_f64(dst, dv) : col_append_null(dst);
+      break;
+    case KIND_BOOL:
+      parse_bool(p, len, &bv) ? col_append_bool(dst, bv) : col_append_null(dst);
+      break;
+    }
+  }
+}
+
+/* ---- rejects ------------------------------------------------------------------------------- */
+
+typedef struct strbuf {
+  char *p;
+  size_t n, cap;
+} strbuf;
+
+static void sb_put(strbuf *s, const void *p, size_t n) {
+  grow_array((void **)&s->p, &s->cap, s->n + n + 1, 1);
+  memcpy(s->p + s->n, p, n);
+  s->n += n;
+}
+
+/* Length of p[0..n) cut to at most max bytes without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const char *p, size_t n, size_t max) {
+  if (n <= max) return n;
+  while (max > 0 && ((uint8_t)p[max] & 0xC0) == 0x80)
+    max--;
+  return max;
+}
+
+/* Writes row i of the bronze batch into s as one CSV line (minimal quoting, null as empty). */
+static void csv_line(const batch *b, int64_t i, strbuf *s) {
+  s->n = 0;
+  for (int k = 0; k < b->ncols; k++) {
+    const column *c = &b->cols[k];
+    if (k) sb_put(s, ",", 1);
+    if (col_is_null(c, i)) continue;
+    size_t len;
+    const char *p = (const char *)col_str(c, i, &len);
+    if (len && !memchr(p, ',', len) && !memchr(p, '"', len) && !memchr(p, '\n', len) &&
+        !memchr(p, '\r', len)) {
+      sb_put(s, p, len);
+      continue;
+    }
+    sb_put(s, "\"", 1);
+    for (const char *q; (q = memchr(p, '"', len)); len -= (size_t)(q + 1 - p), p = q + 1)
+      sb_put(s, p, (size_t)(q + 1 - p)), sb_put(s, "\"", 1);
+    sb_put(s, p, len);
+    sb_put(s, "\"", 1);
+  }
+}
+
+/* Appends the reject record of bronze row i (athlete_id column aid) to rejects. */
+static void add_reject(batch *rejects, const batch *b, int64_t i, int aid, const char *table,
+                       strbuf *line, strbuf *reason) {
+  const column *c = &b->cols[aid];
+  reason->n = 0;
+  if (col_is_null(c, i)) {
+    sb_put(reason, "missing athlete_id", 18);
+  } else {
+    size_t len;
+    const char *p = (const char *)col_str(c, i, &len);
+    sb_put(reason, "invalid athlete_id '", 20);
+    sb_put(reason, p, utf8_cut(p, len, REASON_RAW));
+    sb_put(reason, "'", 1);
+  }
+  csv_line(b, i, line);
+  col_append_str(&rejects->cols[0], table, strlen(table));
+  col_append_null(&rejects->cols[1]);
+  col_append_null(&rejects->cols[2]);
+  col_append_str(&rejects->cols[3], reason->p, reason->n);
+  col_append_str(&rejects->cols[4], line->p, utf8_cut(line->p, line->n, RAW_MAX));
+  rejects->nrows++;
+}
+
+static bool reject_schema_ok(const batch *r) {
+  if (r->ncols != 5) return false;
+  for (int k = 0; k < 5; k++)
+    if (r->cols[k].type != SILVER_REJECT_FIELDS[k].type ||
+        strcmp(r->cols[k].name, SILVER_REJECT_FIELDS[k].name) != 0)
+      return false;
+  return true;
+}
+
+/* Checks the inputs of silver_transform; returns the athlete_id column (or -1 when the table
+ * has no typing) in *aid. */
+static int check_inputs(const batch *bronze, const char *table, batch *rejects, int *aid,
+                        ath_error *err) {
+  for (int k = 0; k < bronze->ncols; k++)
+    if (bronze->cols[k].type != COL_STRING)
+      return ath_fail(err, ATH_ERR, "silver %s: bronze column %s is %s, not string", table,
+                      bronze->cols[k].name, col_type_name(bronze->cols[k].type));
+  *aid = -1;
+  if (kind_of(table, "athlete_id") == KIND_ID) {
+    *aid = batch_find(bronze, "athlete_id");
+    if (*aid < 0) return ath_fail(err, ATH_ERR, "silver %s: no athlete_id column", table);
+  }
+  if (rejects && !reject_schema_ok(rejects))
+    return ath_fail(err, ATH_ERR, "silver %s: rejects batch has the wrong schema", table);
+  return ATH_OK;
+}
+
+int silver_transform(const batch *bronze, const char *table, const silver_options *o,
+                     batch **silver, batch *rejects, ath_error *err) {
+  int aid = -1, nc = bronze->ncols;
+  *silver = NULL;
+  int rc = check_inputs(bronze, table, rejects, &aid, err);
+  if (rc != ATH_OK) return rc;
+  int64_t n = bronze->nrows, kept = 0;
+  uint8_t *take = xmalloc((size_t)(n > 0 ? n : 1));
+  strbuf line = {0}, reason = {0};
+  for (int64_t i = 0; i < n; i++) {
+    int64_t v;
+    size_t len = 0;
+    const column *c = aid >= 0 ? &bronze->cols[aid] : NULL;
+    const uint8_t *p = c && !col_is_null(c, i) ? col_str(c, i, &len) : NULL;
+    take[i] = !c || (p && parse_id(p, len, &v));
+    if (!take[i] && rejects) add_reject(rejects, bronze, i, aid, table, &line, &reason);
+    kept += take[i];
+  }
+  field_def *f = xcalloc((size_t)(nc > 0 ? nc : 1), sizeof *f);
+  for (int k = 0; k < nc; k++)
+    f[k] = (field_def){bronze->cols[k].name, type_of(kind_of(table, bronze->cols[k].name)), true};
+  batch *out = batch_new(f, nc);
+  char *scratch = NULL;
+  size_t scap = 0;
+  for (int k = 0; k < nc; k++) {
+    column *dst = &out->cols[k];
+    col_kind kind = kind_of(table, dst->name);
+    col_reserve(dst, (size_t)kept, kind == KIND_TEXT ? bronze->cols[k].nbytes : 0);
+    type_column(dst, &bronze->cols[k], kind, take, o, &scratch, &scap);
+  }
+  out->nrows = kept;
+  free(scratch);
+  free(f);
+  free(take);
+  free(line.p);
+  free(reason.p);
+  *silver = out;
+  return ATH_OK;
+}
+
+/* ---- dedupe -------------------------------------------------------------------------------- */
+
+/* Returns a new batch holding the first occurrence of every distinct row of b, in order. */
+static batch *dedupe_local(const batch *b, int64_t *dropped) {
+  int64_t n = b->nrows;
+  size_t cap = 16;
+  while (cap < (size_t)n * 2)
+    cap *= 2;
+  int64_t *slot = xmalloc(cap * sizeof *slot);
+  uint64_t *hash = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *hash);
+  memset(slot, 0xff, cap * sizeof *slot);
+  batch *out = batch_new_like(b);
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t h = hash[i] = hash_row(b, i);
+    size_t s = (size_t)(hash_i64((int64_t)h) & (cap - 1));
+    bool dup = false;
+    for (; slot[s] >= 0; s = (s + 1) & (cap - 1))
+      if (hash[slot[s]] == h && row_equal(b, slot[s], b, i)) {
+        dup = true;
+        break;
+      }
+    if (dup) continue;
+    slot[s] = i;
+    batch_append_row(out, b, i);
+  }
+  *dropped = n - out->nrows;
+  free(slot);
+  free(hash);
+  return out;
+}
+
+int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **out, int64_t *dropped,
+                  ath_error *err) {
+  int size = 1;
+  batch *mine = NULL;
+  *out = NULL;
+  *dropped = 0;
+  MPI_Comm_size(comm, &size);
+  int *dest = xmalloc((size_t)(in->nrows > 0 ? in->nrows : 1) * sizeof *dest);
+  for (int64_t i = 0; i < in->nrows; i++)
+    dest[i] = (int)(hash_row(in, i) % (uint64_t)size);
+  int rc = shuffle_batch(comm, in, dest, round_bytes, &mine, err);
+  free(dest);
+  if (rc != ATH_OK) return rc;
+  *out = dedupe_local(mine, dropped);
+  batch_free(mine);
+  return ATH_OK;
+}
