@@ -77,7 +77,7 @@ ReturnToService=2
 SlurmdTimeout=60
 KillWait=5
 InactiveLimit=0
-MinJobAge=30
+MinJobAge=300
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
