@@ -183,8 +183,9 @@ bool csv_utf8_valid(const uint8_t *p, size_t n) {
 /* ---- rejects ------------------------------------------------------------------------------ */
 
 const field_def CSV_REJECT_FIELDS[5] = {
-    {"source_file", COL_STRING, false}, {"line", COL_INT64, false},
-    {"byte_offset", COL_INT64, false},  {"reason", COL_STRING, false},
+    /* line and byte_offset are null for rows rejected after bronze (the silver stage). */
+    {"source_file", COL_STRING, false}, {"line", COL_INT64, true},
+    {"byte_offset", COL_INT64, true},   {"reason", COL_STRING, false},
     {"raw", COL_STRING, false},
 };
 
