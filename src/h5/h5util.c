@@ -77,11 +77,14 @@ hid_t h5u_dxpl_collective(void) {
 }
 
 hid_t h5u_create_group(hid_t loc, const char *name) {
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), g = H5I_INVALID_HID;
-  if (lcpl < 0) return H5I_INVALID_HID;
-  if (H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) >= 0)
-    g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  H5Pclose(lcpl);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  hid_t g = H5I_INVALID_HID;
+  /* No modification times in object headers: same data, same bytes (SPEC §4 determinism). */
+  if (lcpl >= 0 && gcpl >= 0 && H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) >= 0 &&
+      H5Pset_obj_track_times(gcpl, 0) >= 0)
+    g = H5Gcreate2(loc, name, lcpl, gcpl, H5P_DEFAULT);
+  if (lcpl >= 0) H5Pclose(lcpl);
+  if (gcpl >= 0) H5Pclose(gcpl);
   return g;
 }
 
@@ -92,7 +95,7 @@ hid_t h5u_create_dataset(hid_t loc, const char *name, hid_t type, int64_t n) {
   if ((dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0) goto out;
   if (H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
       H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
-      H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
+      H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0)
     goto out;
   dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 out:

@@ -200,12 +200,14 @@ static int write_root(MPI_Comm comm, hid_t file, const layout *lay, const char *
 static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
                       const char *const *values, int nattrs, const h5where *w) {
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  hid_t fcpl = H5I_INVALID_HID;
   int rc = ATH_OK;
-  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_collective()) < 0)
+  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_collective()) < 0 ||
+      (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
     rc = h5u_fail(w, NULL, "MPI-IO property lists");
   else if (H5Pset_coll_metadata_write(fapl, true) < 0)
     rc = h5u_fail(w, NULL, "collective metadata");
-  else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
+  else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     rc = h5u_fail(w, NULL, "create file");
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
   rc = write_root(comm, file, lay, keys, values, nattrs, dxpl, w);
@@ -218,6 +220,7 @@ out:
   if (file >= 0 && H5Fclose(file) < 0 && rc == ATH_OK) rc = h5u_fail(w, NULL, "close file");
   if (dxpl >= 0) H5Pclose(dxpl);
   if (fapl >= 0) H5Pclose(fapl);
+  if (fcpl >= 0) H5Pclose(fcpl);
   return h5u_agree(comm, rc, w->err);
 }
 
