@@ -258,6 +258,7 @@ int pq_write_chunk(pq_scratch *sc, pq_sink *s, const column *c, int64_t start, i
       pq_plain_encode(&sc->page, c, row, k);
     }
     rc = write_page(sc, s, PAGE_DATA, k, dict ? ENC_RLE_DICTIONARY : ENC_PLAIN, &sc->page, m, err);
+    m->data_pages++;
     row += k;
   }
   return rc;

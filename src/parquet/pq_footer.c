@@ -6,6 +6,7 @@ enum { T_BOOLEAN = 0, T_INT64 = 2, T_DOUBLE = 5, T_BYTE_ARRAY = 6 }; /* Type */
 enum { REP_REQUIRED = 0, REP_OPTIONAL = 1 };                         /* FieldRepetitionType */
 enum { CONV_UTF8 = 0, CONV_TIMESTAMP_MICROS = 10 };                  /* ConvertedType */
 enum { ENC_PLAIN = 0, ENC_RLE = 3, ENC_RLE_DICTIONARY = 8 };         /* Encoding */
+enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };                         /* PageType */
 
 static int physical_type(col_type t) {
   switch (t) {
@@ -71,6 +72,24 @@ static void statistics(pq_thrift *t, const pq_chunk_meta *m) {
   pq_thrift_end(t);
 }
 
+/* One PageEncodingStats element. */
+static void page_stats(pq_thrift *t, int page_type, int encoding, int32_t count) {
+  pq_thrift_elem_struct(t);
+  pq_thrift_i32(t, 1, page_type);
+  pq_thrift_i32(t, 2, encoding);
+  pq_thrift_i32(t, 3, count);
+  pq_thrift_end(t);
+}
+
+/* encoding_stats: how many pages of each kind, so readers know every data page of a
+ * dictionary chunk is dictionary-encoded. */
+static void encoding_stats(pq_thrift *t, const pq_chunk_meta *m) {
+  bool dict = m->dict_page_offset >= 0;
+  pq_thrift_list(t, 13, PQ_T_STRUCT, dict ? 2 : 1);
+  if (dict) page_stats(t, PAGE_DICTIONARY, ENC_PLAIN, 1);
+  page_stats(t, PAGE_DATA, dict ? ENC_RLE_DICTIONARY : ENC_PLAIN, m->data_pages);
+}
+
 /* ColumnChunk with its ColumnMetaData. */
 static void column_chunk(pq_thrift *t, const field_def *f, const pq_chunk_meta *m, int codec) {
   bool dict = m->dict_page_offset >= 0;
@@ -94,6 +113,7 @@ static void column_chunk(pq_thrift *t, const field_def *f, const pq_chunk_meta *
   pq_thrift_i64(t, 9, m->data_page_offset);
   if (dict) pq_thrift_i64(t, 11, m->dict_page_offset);
   statistics(t, m);
+  encoding_stats(t, m);
   pq_thrift_end(t);
   pq_thrift_end(t);
 }

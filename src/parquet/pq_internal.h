@@ -171,6 +171,7 @@ typedef struct pq_chunk_meta {
   int64_t data_page_offset;
   int64_t dict_page_offset; /* -1 when there is no dictionary page */
   int64_t null_count;
+  int32_t data_pages; /* for encoding_stats */
   bool has_minmax;
   uint8_t *min, *max; /* owned (xmalloc), PLAIN bytes without a length prefix */
   size_t min_len, max_len;

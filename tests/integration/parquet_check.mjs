@@ -91,6 +91,16 @@ async function duckdb() {
       fail(`duckdb schema ${name}: logical type ${lt}`);
   }
 
+  const [fm] = (await con.runAndReadAll(
+    `SELECT created_by, num_rows, num_row_groups, column_orders FROM parquet_file_metadata(${lit})`)).getRowsJS();
+  if (!/^athlete version /.test(fm[0])) fail(`duckdb: created_by ${fm[0]}`);
+  if (BigInt(fm[1]) !== BigInt(expectRows.length)) fail(`duckdb: num_rows ${fm[1]}`);
+  const nrg = new Set(chunks.map((c) => c[0])).size;
+  if (BigInt(fm[2]) !== BigInt(nrg)) fail(`duckdb: ${fm[2]} row groups, expected ${nrg}`);
+  const orders = String(fm[3]).split('),ColumnOrder(');
+  if (orders.length !== names.length || !orders.every((o) => o.includes('TYPE_ORDER=TypeDefinedOrder()')))
+    fail(`duckdb: column_orders ${fm[3]}`);
+
   const md = (await con.runAndReadAll(
     `SELECT row_group_id, path_in_schema, stats_null_count, stats_min_value, stats_max_value, compression, encodings
      FROM parquet_metadata(${lit})`)).getRowsJS();
@@ -133,6 +143,17 @@ async function hyparquet() {
     const gmin = canon(st.min_value, kindOf[name]), gmax = canon(st.max_value, kindOf[name]);
     if (gmin !== min || gmax !== max) fail(`hyparquet rg ${rg} ${name}: min/max ${gmin} ${gmax} want ${min} ${max}`);
     if (st.min !== undefined || st.max !== undefined) fail(`hyparquet rg ${rg} ${name}: deprecated min/max written`);
+    if (BigInt(md.num_values) !== BigInt(meta.row_groups[+rg].num_rows))
+      fail(`hyparquet rg ${rg} ${name}: num_values ${md.num_values} (nulls count too)`);
+    const es = md.encoding_stats || [];
+    const dictPages = es.filter((e) => e.page_type === 'DICTIONARY_PAGE');
+    const dataEnc = new Set(es.filter((e) => e.page_type === 'DATA_PAGE').map((e) => e.encoding));
+    const isDict = md.dictionary_page_offset !== undefined;
+    if (isDict !== (dictPages.length === 1) || dataEnc.size !== 1 ||
+        !dataEnc.has(isDict ? 'RLE_DICTIONARY' : 'PLAIN'))
+      fail(`hyparquet rg ${rg} ${name}: encoding_stats ${JSON.stringify(es)}`);
+    if (isDict && !(md.dictionary_page_offset < md.data_page_offset))
+      fail(`hyparquet rg ${rg} ${name}: dictionary page not before the data pages`);
   }
 }
 
