@@ -62,14 +62,16 @@ pass() {
 # (every field quoted, NULL as \N) for rows.py.
 export_parquet() {
   local cols=${3:-*}
-  duck "COPY (SELECT $cols FROM read_parquet('$1')) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')"
+  duck "COPY (SELECT $cols FROM read_parquet('$1')) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')" >/dev/null
 }
 
 # export_csv_source FILE OUT.csv: DuckDB's own reading of a landing CSV (all VARCHAR, its sniffer
 # off), exported the same way: the independent reference for bronze.
 export_csv_source() {
   local header
-  header=$(head -c 65536 "$1" | head -n 1 | tr -d '\r' | sed 's/^\xEF\xBB\xBF//')
+  IFS= read -r header <"$1" || true
+  header=${header%$'\r'}
+  header=${header#$'\xEF\xBB\xBF'}
   local cols="" c
   IFS=',' read -ra names <<<"$header"
   for c in "${names[@]}"; do cols="$cols${cols:+, }'$c': 'VARCHAR'"; done
