@@ -77,7 +77,7 @@ export_csv_source() {
   for c in "${names[@]}"; do cols="$cols${cols:+, }'$c': 'VARCHAR'"; done
   duck "COPY (SELECT * FROM read_csv('$1', header=true, auto_detect=false, columns={$cols},
         delim=',', quote='\"', escape='\"', strict_mode=true, ignore_errors=true,
-        null_padding=false)) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')"
+        null_padding=false)) TO '$2' (HEADER, FORCE_QUOTE *, NULLSTR '\\N')" >/dev/null
 }
 
 # rows CMD ARGS...: tests/integration/rows.py through Debian's python (h5py lives there).
