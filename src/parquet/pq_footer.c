@@ -94,7 +94,8 @@ static void encoding_stats(pq_thrift *t, const pq_chunk_meta *m) {
 static void column_chunk(pq_thrift *t, const field_def *f, const pq_chunk_meta *m, int codec) {
   bool dict = m->dict_page_offset >= 0;
   pq_thrift_elem_struct(t);
-  pq_thrift_i64(t, 2, dict ? m->dict_page_offset : m->data_page_offset); /* file_offset */
+  pq_thrift_i64(t, 2,
+                0); /* file_offset: deprecated, 0 when no ColumnMetaData is outside the footer */
   pq_thrift_struct(t, 3);
   pq_thrift_i32(t, 1, physical_type(f->type));
   int encs[3], nenc = 0;

@@ -93,8 +93,10 @@ static void random_text(column *c, int max) {
 
 /* A random finite double (any exponent), or a special value now and then. */
 static double random_double(void) {
-  static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, 5e-324, -1.7976931348623157e308};
-  if (below(10) == 0) return special[below(6)];
+  /* NAN is the canonical quiet NaN, whose bits every reader keeps */
+  static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, 5e-324, -1.7976931348623157e308,
+                                   NAN};
+  if (below(10) == 0) return special[below(7)];
   uint64_t bits;
   do
     bits = rnd();
@@ -222,6 +224,7 @@ static void put_meta(FILE *f, const column *c, int rg, int k, int64_t lo, int64_
       nulls++;
       continue;
     }
+    if (c->type == COL_DOUBLE && isnan(col_f64(c, r))) continue; /* NaN has no order */
     if (mn < 0 || cmp_rows(c, r, mn) < 0) mn = r;
     if (mx < 0 || cmp_rows(c, r, mx) > 0) mx = r;
   }
