@@ -40,8 +40,9 @@ typedef struct pq_options {
   size_t page_bytes;      /* default 1 MiB (uncompressed estimate) */
   size_t dict_max_bytes;  /* default 1 MiB: PLAIN size of a dictionary before falling back */
   const char *created_by; /* default "athlete version <ATHLETE_VERSION>" */
-  size_t max_value_bytes; /* default PQ_MAX_VALUE_BYTES (also its upper bound); a longer
-                             string is an error. Lower it only to test that check. */
+  size_t max_value_bytes; /* longest string accepted; 0 (and the default) mean
+                             PQ_MAX_VALUE_BYTES, its upper bound. Lower it only to test
+                             that check. (An addition to the agreed API.) */
 } pq_options;
 
 /* Fills `o` with the defaults above. */

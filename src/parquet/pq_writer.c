@@ -88,6 +88,7 @@ static pq_writer *writer_new(const field_def *fields, int nfields, const pq_opti
   if (check_setup(fields, nfields, &o, err) != ATH_OK) return NULL;
   pq_writer *w = xcalloc(1, sizeof *w);
   w->opt = o;
+  if (!w->opt.max_value_bytes) w->opt.max_value_bytes = PQ_MAX_VALUE_BYTES;
   w->created_by = xstrdup(o.created_by ? o.created_by : "athlete version " ATHLETE_VERSION);
   w->opt.created_by = w->created_by;
   w->nfields = nfields;

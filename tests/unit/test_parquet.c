@@ -332,3 +332,55 @@ TEST(file_writer_abort_and_errors_leave_nothing) {
   batch_free(b);
   batch_free(bad);
 }
+
+TEST(dictionary_indices_and_bound) {
+  field_def f[] = {{"s", COL_STRING, true}, {"d", COL_DOUBLE, true}};
+  batch *b = batch_new(f, 2);
+  const char *words[] = {"b", "a", "", "b", NULL, "a", "c"};
+  const double nums[] = {0.0, -0.0, 1.0, 0.0, 2.0, 1.0, -0.0};
+  for (int r = 0; r < 7; r++) {
+    if (words[r])
+      col_append_str(&b->cols[0], words[r], strlen(words[r]));
+    else
+      col_append_null(&b->cols[0]);
+    col_append_f64(&b->cols[1], nums[r]);
+  }
+  batch_sync_rows(b);
+  pq_dict d = {0};
+  uint32_t idx[7];
+  CHECK(pq_dict_build(&d, &b->cols[0], 0, 7, 1 << 20, idx));
+  CHECK_INT(d.n, 4); /* b, a, "", c in order of first appearance; the null is skipped */
+  uint32_t want[] = {0, 1, 2, 0, 1, 3};
+  for (int i = 0; i < 6; i++)
+    CHECK_INT(idx[i], want[i]);
+  pq_buf page = {0};
+  pq_dict_plain(&d, &page); /* PLAIN byte arrays: 4-byte length + bytes */
+  CHECK_BYTES(page, 1, 0, 0, 0, 'b', 1, 0, 0, 0, 'a', 0, 0, 0, 0, 1, 0, 0, 0, 'c');
+  CHECK_INT(d.plain_bytes, page.len);
+  /* Doubles are keyed by their bits: 0.0 and -0.0 are different entries. */
+  CHECK(pq_dict_build(&d, &b->cols[1], 0, 7, 1 << 20, idx));
+  CHECK_INT(d.n, 4);
+  uint32_t want_d[] = {0, 1, 2, 0, 3, 2, 1};
+  for (int i = 0; i < 7; i++)
+    CHECK_INT(idx[i], want_d[i]);
+  /* Past the byte bound the dictionary gives up (the chunk is then written PLAIN). */
+  CHECK(!pq_dict_build(&d, &b->cols[1], 0, 7, 16, idx));
+  /* Many entries: the table grows and keeps every index. */
+  batch *many = batch_new(f, 2);
+  for (int r = 0; r < 5000; r++) {
+    char s[16];
+    int n = snprintf(s, sizeof s, "k%d", r % 3000);
+    col_append_str(&many->cols[0], s, (size_t)n);
+    col_append_f64(&many->cols[1], r);
+  }
+  batch_sync_rows(many);
+  uint32_t *ix = malloc(5000 * sizeof *ix);
+  CHECK(pq_dict_build(&d, &many->cols[0], 0, 5000, 1 << 20, ix));
+  CHECK_INT(d.n, 3000);
+  CHECK_INT(ix[4999], 1999);
+  free(ix);
+  pq_buf_free(&page);
+  pq_dict_free(&d);
+  batch_free(b);
+  batch_free(many);
+}
