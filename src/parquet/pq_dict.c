@@ -123,6 +123,8 @@ bool pq_dict_build(pq_dict *d, const column *c, int64_t start, int64_t n, size_t
       idx[k++] = find_fixed(d, v);
     }
     if (d->plain_bytes > max_bytes || d->n >= UINT32_MAX / 2) return false;
+    /* Nearly every value new after thousands: a dictionary cannot pay off, stop hashing. */
+    if ((k & 4095) == 0 && k >= 8192 && d->n > k / 10 * 9) return false;
   }
   return true;
 }
