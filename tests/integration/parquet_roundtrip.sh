@@ -12,8 +12,12 @@ TOOL=$ATHLETE_BUILD/tests/pq_roundtrip
 n=0
 # case NAME CODEC TOOL-ARGS...: writes, then checks with both readers.
 case_() {
-  local name=$1 codec=$2
+  local name=$1 codec=$2 keep=0
   shift 2
+  if [ "${*: -1}" = --keep ]; then
+    keep=1
+    set -- "${@:1:$#-1}"
+  fi
   local f=$WORK/$name
   "$TOOL" --codec "$codec" --out "$f.parquet" --expect "$f.tsv" --meta "$f.meta" "$@" ||
     fail "$name: pq_roundtrip failed"
@@ -26,7 +30,7 @@ case_() {
     fail "$name ($codec $*)"
   }
   n=$((n + 1))
-  rm -f "$f".*
+  [ $keep = 1 ] || rm -f "$f".*
 }
 
 seed=1
@@ -48,6 +52,13 @@ case_ tiny-pages snappy --seed $((seed++)) --rows 300 --rg-rows 64 --page-bytes 
 # Multi-megabyte strings, larger than a page.
 case_ big-strings zstd --seed $((seed++)) --rows 40 --big 3 --batch-rows 0
 case_ big-strings-plain none --seed $((seed++)) --rows 40 --big 2 --rg-rows 16 --batch-rows 5
+# Row groups bounded by bytes (about 40 KiB): several, each within the bound plus one row.
+case_ rg-bytes zstd --seed $((seed++)) --rows 3000 --rg-bytes 40000 --batch-rows 500 --keep
+groups=$(duck "SELECT count(*), max(row_group_bytes) FROM (SELECT DISTINCT row_group_id,
+  row_group_bytes FROM parquet_metadata('$WORK/rg-bytes.parquet'))")
+read -r ngroups maxbytes <<<"$groups"
+[ "$ngroups" -ge 5 ] || fail "rg-bytes: $ngroups row groups, expected at least 5"
+rm -f "$WORK"/rg-bytes.*
 # A larger table with default pages and several row groups.
 case_ large zstd --seed $((seed++)) --rows 60000 --rg-rows 25000 --batch-rows 9000
 

@@ -9,6 +9,7 @@
  *                  physical type, repetition, converted type.
  * Options: --seed N --rows N --codec zstd|snappy|none --out FILE [--rg-rows N]
  *          [--page-bytes N] [--dict-max N] [--big K (K multi-megabyte strings)]
+ *          [--rg-bytes N (row groups bounded by bytes: --meta then holds no chunk lines)]
  *          [--batch-rows N (append in random slices of up to N rows; 0 = pq_write_batch)]
  * Exit status 0 on success, 1 with a message on stderr otherwise. */
 #include <inttypes.h>
@@ -294,6 +295,8 @@ int main(int argc, char **argv) {
       meta = v;
     else if (!strcmp(k, "--rg-rows"))
       o.row_group_rows = strtoll(v, NULL, 10);
+    else if (!strcmp(k, "--rg-bytes"))
+      o.row_group_bytes = strtoull(v, NULL, 10);
     else if (!strcmp(k, "--page-bytes"))
       o.page_bytes = strtoull(v, NULL, 10);
     else if (!strcmp(k, "--dict-max"))
@@ -342,7 +345,8 @@ int main(int argc, char **argv) {
   for (int k = 0; k < NCOLS; k++)
     fprintf(fm, "schema\t%s\t%s\t%s\t%s\n", FIELDS[k].name, phys[FIELDS[k].type],
             FIELDS[k].nullable ? "OPTIONAL" : "REQUIRED", conv[FIELDS[k].type]);
-  for (int64_t lo = 0, rg = 0; lo < rows; lo += o.row_group_rows, rg++) {
+  bool by_rows = o.row_group_bytes == (size_t)128 << 20; /* row groups cut by row count */
+  for (int64_t lo = 0, rg = 0; by_rows && lo < rows; lo += o.row_group_rows, rg++) {
     int64_t hi = lo + o.row_group_rows < rows ? lo + o.row_group_rows : rows;
     for (int k = 0; k < NCOLS; k++)
       put_meta(fm, &t->cols[k], (int)rg, k, lo, hi, o.dict_max_bytes);
