@@ -103,7 +103,7 @@ bool row_equal(const batch *a, int64_t i, const batch *b, int64_t j) {
     if (x->type == COL_STRING) {
       size_t lx, ly;
       const uint8_t *px = col_str(x, i, &lx), *py = col_str(y, j, &ly);
-      if (lx != ly || memcmp(px, py, lx) != 0) return false;
+      if (lx != ly || (lx && memcmp(px, py, lx) != 0)) return false;
     } else {
       size_t w = col_type_width(x->type);
       if (memcmp((const char *)x->values + (size_t)i * w, (const char *)y->values + (size_t)j * w,
@@ -142,7 +142,7 @@ static uint8_t *row_write(const batch *b, int64_t i, uint8_t *dst) {
       const uint8_t *p = col_str(c, i, &len);
       uint32_t l32 = (uint32_t)len;
       memcpy(dst, &l32, 4);
-      memcpy(dst + 4, p, len);
+      if (len) memcpy(dst + 4, p, len); /* an empty column may have no byte buffer */
       dst += 4 + len;
     } else {
       size_t w = col_type_width(c->type);
@@ -189,6 +189,7 @@ typedef struct shuffle_plan {
   uint64_t *recv_tot;  /* bytes coming from each source */
   uint64_t *send_rows; /* rows bound for each destination */
   uint64_t *recv_rows; /* rows coming from each source */
+  uint32_t *rsz;       /* serialised size of each input row */
 } shuffle_plan;
 
 /* Send cursor of one destination stream: next row and byte offset inside it. */
@@ -204,6 +205,7 @@ static void plan_free(shuffle_plan *p) {
   free(p->recv_tot);
   free(p->send_rows);
   free(p->recv_rows);
+  free(p->rsz);
 }
 
 static int mpi_fail(ath_error *err, int rc, const char *what) {
@@ -223,6 +225,7 @@ static int plan_local(const batch *in, const int *dest, shuffle_plan *p, ath_err
   p->recv_tot = xcalloc((size_t)p->size, sizeof *p->recv_tot);
   p->recv_rows = xcalloc((size_t)p->size, sizeof *p->recv_rows);
   p->order = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->order);
+  p->rsz = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->rsz);
   for (int64_t i = 0; i < n; i++) {
     if (dest[i] < 0 || dest[i] >= p->size)
       return ath_fail(err, ATH_ERR, "shuffle: row %lld has destination %d outside 0..%d",
@@ -230,6 +233,7 @@ static int plan_local(const batch *in, const int *dest, shuffle_plan *p, ath_err
     size_t sz = row_size(in, i);
     if (sz > UINT32_MAX)
       return ath_fail(err, ATH_ERR, "shuffle: row %lld exceeds 4 GiB", (long long)i);
+    p->rsz[i] = (uint32_t)sz;
     p->send_tot[dest[i]] += sz;
     p->send_rows[dest[i]]++;
   }
@@ -250,7 +254,7 @@ static void fill_stream(const batch *in, const shuffle_plan *p, int d, stream_cu
   size_t filled = 0;
   while (filled < want) {
     int64_t i = p->order[p->start[d] + cur->pos];
-    size_t sz = row_size(in, i);
+    size_t sz = p->rsz[i];
     if (cur->roff == 0 && sz <= want - filled) {
       row_write(in, i, dst + filled);
       filled += sz;

@@ -60,7 +60,7 @@ static uint64_t pair_hash(cell a, cell b, uint64_t seed) {
 
 static bool cell_eq(cell a, cell b) {
   if (a.null || b.null) return a.null == b.null;
-  return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+  return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
 static void groups_init(groups *g) {

@@ -196,6 +196,10 @@ static bool parse_bool(const uint8_t *p, size_t len, bool *v) {
 
 /* Appends the cleaned copy of p[0..len) to c: every byte with keep[byte] == 0 is dropped. */
 static void append_clean(column *c, const uint8_t *p, size_t len, const uint8_t *keep) {
+  if (len == 0) {
+    col_append_str(c, "", 0);
+    return;
+  }
   col_reserve(c, 1, len);
   uint8_t *dst = c->bytes + c->nbytes;
   size_t j = 0;
@@ -248,7 +252,7 @@ typedef struct strbuf {
 
 static void sb_put(strbuf *s, const void *p, size_t n) {
   grow_array((void **)&s->p, &s->cap, s->n + n + 1, 1);
-  memcpy(s->p + s->n, p, n);
+  if (n) memcpy(s->p + s->n, p, n);
   s->n += n;
 }
 
@@ -374,16 +378,30 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
 
 /* ---- dedupe -------------------------------------------------------------------------------- */
 
+/* Returns a new batch with the rows of b whose keep flag is set, copied column by column. */
+static batch *filter_rows(const batch *b, const uint8_t *keep, int64_t kept) {
+  batch *out = batch_new_like(b);
+  for (int k = 0; k < b->ncols; k++) {
+    column *dst = &out->cols[k];
+    const column *src = &b->cols[k];
+    col_reserve(dst, (size_t)kept, src->type == COL_STRING ? src->nbytes : 0);
+    for (int64_t i = 0; i < b->nrows; i++)
+      if (keep[i]) col_append_from(dst, src, i);
+  }
+  out->nrows = kept;
+  return out;
+}
+
 /* Returns a new batch holding the first occurrence of every distinct row of b, in order. */
 static batch *dedupe_local(const batch *b, int64_t *dropped) {
-  int64_t n = b->nrows;
+  int64_t n = b->nrows, kept = 0;
   size_t cap = 16;
   while (cap < (size_t)n * 2)
     cap *= 2;
   int64_t *slot = xmalloc(cap * sizeof *slot);
   uint64_t *hash = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *hash);
+  uint8_t *keep = xcalloc((size_t)(n > 0 ? n : 1), 1);
   memset(slot, 0xff, cap * sizeof *slot);
-  batch *out = batch_new_like(b);
   for (int64_t i = 0; i < n; i++) {
     uint64_t h = hash[i] = hash_row(b, i);
     size_t s = (size_t)(hash_i64((int64_t)h) & (cap - 1));
@@ -395,11 +413,14 @@ static batch *dedupe_local(const batch *b, int64_t *dropped) {
       }
     if (dup) continue;
     slot[s] = i;
-    batch_append_row(out, b, i);
+    keep[i] = 1;
+    kept++;
   }
-  *dropped = n - out->nrows;
+  *dropped = n - kept;
+  batch *out = filter_rows(b, keep, kept);
   free(slot);
   free(hash);
+  free(keep);
   return out;
 }
 
