@@ -2,12 +2,17 @@
  * Encodings.md).
  *
  * Files hold one flat schema of STRING, INT64, DOUBLE, BOOL and TIMESTAMP columns, required or
- * optional. Each row group is buffered in memory (bounded by row_group_rows/row_group_bytes),
- * then written column by column: a PLAIN dictionary page plus RLE_DICTIONARY data pages when the
- * column's measured cardinality in that row group makes a dictionary pay off, PLAIN data pages
- * otherwise; v1 data pages with RLE definition levels for optional columns; pages compressed
- * with zstd (default), snappy or nothing. Each column chunk records null_count and
- * min_value/max_value statistics; the footer declares TYPE_ORDER column orders.
+ * optional. Each row group is buffered in memory (bounded by row_group_rows and
+ * row_group_bytes; a batch holding a whole row group is written straight from the batch),
+ * then written column by column. Per column chunk the writer measures the cardinality: it
+ * hashes the chunk's values into a dictionary, and when that dictionary stays within
+ * dict_max_bytes and its page plus the bit-packed indices come to at most 90% of the PLAIN
+ * size, the chunk is a PLAIN dictionary page plus RLE_DICTIONARY data pages; otherwise PLAIN
+ * data pages (booleans are always PLAIN). Data pages are v1, about page_bytes each, with RLE
+ * definition levels for optional columns, compressed with zstd (default), snappy or nothing.
+ * Each chunk records null_count and min_value/max_value (strings compared as unsigned bytes;
+ * NaN left out; min/max left out when longer than 4 KiB) and encoding_stats; the footer
+ * declares TYPE_ORDER column orders and created_by.
  *
  * Logical types: STRING = BYTE_ARRAY + STRING (converted UTF8); TIMESTAMP = INT64 +
  * TIMESTAMP(isAdjustedToUTC=true, MICROS) (converted TIMESTAMP_MICROS).

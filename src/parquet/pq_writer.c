@@ -345,9 +345,10 @@ int pq_write_batch(const char *path, const batch *b, const pq_options *opt, ath_
   if (!b) return ath_fail(err, ATH_EUSAGE, "parquet: no batch");
   field_def *fields = xmalloc((size_t)(b->ncols > 0 ? b->ncols : 1) * sizeof *fields);
   batch_schema(b, fields);
-  pq_writer *w = pq_open_file(path, fields, b->ncols, opt, err);
+  ath_error e = {0};
+  pq_writer *w = pq_open_file(path, fields, b->ncols, opt, &e);
   free(fields);
-  if (!w) return err ? err->code : ATH_ERR;
+  if (!w) return ath_fail(err, e.code, "%s", e.msg);
   pq_append(w, b, NULL);
   return pq_close(w, err);
 }
