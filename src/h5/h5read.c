@@ -83,7 +83,9 @@ int h5_read_info(const char *path, field_def **fields, int *nfields, int64_t *nr
                  ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   h5where w = {.path = path, .rank = 0, .err = err};
-  MPI_Comm_rank(MPI_COMM_WORLD, &w.rank);
+  int mpi_up = 0;
+  MPI_Initialized(&mpi_up);
+  if (mpi_up) MPI_Comm_rank(MPI_COMM_WORLD, &w.rank);
   *fields = NULL;
   *nfields = 0;
   *nrows = 0;
@@ -114,8 +116,7 @@ static int read_dataset(MPI_Comm comm, hid_t file, const char *col, const char *
                   w->path, object, (long long)start, (long long)(start + count), (long long)len,
                   w->rank);
   if (rc != ATH_OK) count = 0; /* still join the collective rounds */
-  if (dset >= 0 &&
-      h5u_io(comm, false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl) < 0 &&
+  if (h5u_io(comm, false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl) < 0 &&
       rc == ATH_OK)
     rc = h5u_fail(w, object, "read");
   if (dset >= 0) H5Dclose(dset);

@@ -236,6 +236,7 @@ int h5u_io(MPI_Comm comm, bool write, hid_t dset, hid_t memtype, size_t elem, in
   if (per < 1) per = 1;
   int64_t mine = (count + per - 1) / per, rounds = 0;
   MPI_Allreduce(&mine, &rounds, 1, MPI_INT64_T, MPI_MAX, comm);
+  if (dset < 0) return -1;
   int64_t *tmp = NULL;
   if (write && add != 0 && count > 0) tmp = xmalloc((size_t)(count < per ? count : per) * elem);
   int rc = 0;

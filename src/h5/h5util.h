@@ -66,7 +66,8 @@ size_t h5u_piece_bytes(void);
  * selects none). When writing, `add` is added to every (int64) element on the way out,
  * through a piece-sized copy (used for global string offsets); pass 0 otherwise.
  * Returns 0, or -1 after a failed HDF5 call on this rank (it still calls every remaining
- * round, so the ranks' collective calls stay matched). */
+ * round, so the ranks' collective calls stay matched). With dset < 0 (its creation or opening
+ * failed here) it joins only the agreement on the number of rounds and returns -1. */
 int h5u_io(MPI_Comm comm, bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start,
            int64_t count, void *buf, int64_t add, hid_t dxpl);
 

@@ -104,19 +104,21 @@ static void byte_range(const layout *lay, int col, int64_t *start, int64_t *tota
 }
 
 /* Collective: creates /<group>/<name> with `total` elements of `ftype` and writes this rank's
- * `count` elements from buf at `start` (adding `add` to each, see h5u_io). 0 or ATH_ERR. */
+ * `count` elements from buf at `start` (adding `add` to each, see h5u_io). Returns the status
+ * agreed by all ranks. */
 static int write_dataset(MPI_Comm comm, hid_t group, const char *gname, const char *name,
                          hid_t ftype, hid_t mtype, int64_t total, int64_t start, int64_t count,
                          const void *buf, int64_t add, hid_t dxpl, const h5where *w) {
   char object[512];
-  snprintf(object, sizeof object, "/%s/%s", gname, name);
+  snprintf(object, sizeof object, "%s%s/%s", gname[0] ? "/" : "", gname, name);
   hid_t dset = h5u_create_dataset(group, name, ftype, total);
-  if (dset < 0) return h5u_fail(w, object, "create dataset");
+  int rc = dset < 0 ? h5u_fail(w, object, "create dataset") : ATH_OK;
   size_t elem = H5Tget_size(mtype);
-  int rc = h5u_io(comm, true, dset, mtype, elem, start, count, (void *)buf, add, dxpl);
-  if (rc < 0) rc = h5u_fail(w, object, "write");
-  if (H5Dclose(dset) < 0 && rc == 0) rc = h5u_fail(w, object, "close dataset");
-  return rc < 0 ? ATH_ERR : rc;
+  if (h5u_io(comm, true, dset, mtype, elem, start, count, (void *)buf, add, dxpl) < 0 &&
+      rc == ATH_OK)
+    rc = h5u_fail(w, object, "write");
+  if (dset >= 0 && H5Dclose(dset) < 0 && rc == ATH_OK) rc = h5u_fail(w, object, "close dataset");
+  return h5u_agree(comm, rc, w->err);
 }
 
 /* File and memory types of a fixed-width column's values. */
@@ -172,27 +174,27 @@ static int write_column(MPI_Comm comm, hid_t file, const column *c, int col, con
       h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
       h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0)
     rc = h5u_fail(w, object, "write attributes");
-  if (rc == ATH_OK) rc = write_data(comm, g, c, col, lay, dxpl, w);
+  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = write_data(comm, g, c, col, lay, dxpl, w);
   H5Gclose(g);
   return rc;
 }
 
-/* Collective: root attributes and /_partitions. */
-static int write_root(MPI_Comm comm, hid_t file, const layout *lay, const char *const *keys,
-                      const char *const *values, int nattrs, hid_t dxpl, const h5where *w) {
+/* The root attributes (metadata: no MPI calls of ours). */
+static int write_root(hid_t file, const char *const *keys, const char *const *values, int nattrs,
+                      const layout *lay, const h5where *w) {
   if (h5u_set_str_attr(file, "format", H5TABLE_FORMAT) < 0 ||
       h5u_set_attr(file, "rows", H5T_NATIVE_INT64, &lay->total_rows) < 0)
     return h5u_fail(w, "/", "write attributes");
   for (int i = 0; i < nattrs; i++)
     if (h5u_set_str_attr(file, keys[i], values[i]) < 0) return h5u_fail(w, "/", keys[i]);
-  hid_t dset = h5u_create_dataset(file, "_partitions", H5T_STD_I64LE, lay->size);
-  if (dset < 0) return h5u_fail(w, "/_partitions", "create dataset");
-  /* Each rank writes its own entry: the same collective path as the columns. */
-  int rc =
-      h5u_io(comm, true, dset, H5T_NATIVE_INT64, 8, lay->rank, 1, &lay->rows[lay->rank], 0, dxpl);
-  if (rc < 0) h5u_fail(w, "/_partitions", "write");
-  H5Dclose(dset);
-  return rc < 0 ? ATH_ERR : ATH_OK;
+  return ATH_OK;
+}
+
+/* Collective: /_partitions, each rank writing its own entry. */
+static int write_partitions(MPI_Comm comm, hid_t file, const layout *lay, hid_t dxpl,
+                            const h5where *w) {
+  return write_dataset(comm, file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
+                       lay->rank, 1, &lay->rows[lay->rank], 0, dxpl, w);
 }
 
 /* Collective: creates the file and writes everything into it; the file is closed on return
@@ -210,8 +212,9 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
   else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     rc = h5u_fail(w, NULL, "create file");
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  rc = write_root(comm, file, lay, keys, values, nattrs, dxpl, w);
+  rc = write_root(file, keys, values, nattrs, lay, w);
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  if ((rc = write_partitions(comm, file, lay, dxpl, w)) != ATH_OK) goto out;
   for (int i = 0; i < b->ncols; i++) {
     rc = write_column(comm, file, &b->cols[i], i, lay, dxpl, w);
     if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
