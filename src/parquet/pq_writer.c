@@ -287,13 +287,15 @@ static int flush_buffer(pq_writer *w) {
   return rc;
 }
 
-int pq_append(pq_writer *w, const batch *b, ath_error *err) {
+/* Appends b's rows, writing each complete row group; `last` (no more rows will follow) lets
+ * a final partial row group go straight from b instead of through the buffer. */
+static int append_rows(pq_writer *w, const batch *b, bool last, ath_error *err) {
   if (!w) return ath_fail(err, ATH_EUSAGE, "parquet: append to a closed or unopened writer");
   if (w->first.code != ATH_OK) return sticky(w, err);
   if (check_batch(w, b) != ATH_OK) return sticky(w, err);
   for (int64_t pos = 0; pos < b->nrows;) {
     int64_t left = b->nrows - pos, k = fit_rows(w, b, pos);
-    bool full = k < left || w->buf->nrows + k >= w->opt.row_group_rows;
+    bool full = k < left || w->buf->nrows + k >= w->opt.row_group_rows || last;
     int rc = ATH_OK;
     if (k == 0) {
       rc = flush_buffer(w);
@@ -307,6 +309,10 @@ int pq_append(pq_writer *w, const batch *b, ath_error *err) {
     pos += k;
   }
   return ATH_OK;
+}
+
+int pq_append(pq_writer *w, const batch *b, ath_error *err) {
+  return append_rows(w, b, false, err);
 }
 
 /* Flushes the last row group and writes footer, footer length and magic. */
@@ -349,6 +355,6 @@ int pq_write_batch(const char *path, const batch *b, const pq_options *opt, ath_
   pq_writer *w = pq_open_file(path, fields, b->ncols, opt, &e);
   free(fields);
   if (!w) return ath_fail(err, e.code, "%s", e.msg);
-  pq_append(w, b, NULL);
+  append_rows(w, b, true, NULL); /* an error sticks and pq_close reports it */
   return pq_close(w, err);
 }

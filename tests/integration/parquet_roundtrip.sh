@@ -40,6 +40,7 @@ for codec in zstd snappy none; do
   case_ "whole-$codec" $codec --seed $((seed++)) --rows 3000 --batch-rows 0
   case_ "stream-$codec" $codec --seed $((seed++)) --rows 5000 --rg-rows 1000 --page-bytes 1500 \
     --batch-rows 700
+  case_ "whole-rg-$codec" $codec --seed $((seed++)) --rows 3000 --rg-rows 700 --batch-rows 0
   case_ "fallback-$codec" $codec --seed $((seed++)) --rows 2000 --rg-rows 700 --dict-max 16
 done
 # Row counts around row-group (100 rows) and page (~32 values of 8 bytes) boundaries.
@@ -47,6 +48,8 @@ for rows in 7 8 9 31 32 33 99 100 101 199 200 201; do
   case_ "edge-$rows" zstd --seed $((seed++)) --rows $rows --rg-rows 100 --page-bytes 256 \
     --batch-rows 13
 done
+# Batches larger than a row group: row groups written straight from the batch.
+case_ big-batches zstd --seed $((seed++)) --rows 5000 --rg-rows 300 --batch-rows 2000
 # One value per page (pages smaller than any value) and batches of single rows.
 case_ tiny-pages snappy --seed $((seed++)) --rows 300 --rg-rows 64 --page-bytes 1 --batch-rows 1
 # Multi-megabyte strings, larger than a page.
