@@ -11,6 +11,9 @@
  * With --csv DIR, rank 0 also writes the same global dataset as DIR/athlete_bio.csv and
  * DIR/athlete_event_results.csv (RFC 4180, minimal quoting, null as an empty field).
  * Usage: xform_check --rows N --seed S --split K --round-bytes B --out DIR [--csv DIR]
+ * It also checks shuffle_batch itself: the arrival order (source rank, then source order) of
+ * tagged rows, and, through the MPI profiling interface, that no MPI_Alltoallv sends or
+ * receives more than --round-bytes on any rank.
  * With XFORM_TIMING set, rank 0 prints the wall time of silver + gold to stderr. */
 #include "shuffle/shuffle.h"
 #include "transform/gold.h"
@@ -327,6 +330,74 @@ static int write_gold_tsv(const batch *g, const char *path) {
   return fclose(f);
 }
 
+/* ---- the shuffle itself: bounded rounds and arrival order ------------------------------------ */
+
+/* Every MPI_Alltoallv of this program passes through here (the MPI profiling interface), so
+ * the round bound of shuffle_batch is checked on the real calls: bytes sent and received per
+ * call must not exceed max(round_bytes, nranks). */
+static size_t round_limit;
+static int64_t alltoallv_calls, round_violations, round_max;
+
+int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                  MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[],
+                  MPI_Datatype recvtype, MPI_Comm comm) {
+  int n = 1;
+  MPI_Comm_size(comm, &n);
+  int64_t sent = 0, got = 0;
+  for (int i = 0; i < n; i++)
+    sent += sendcounts[i], got += recvcounts[i];
+  int64_t most = sent > got ? sent : got;
+  if (most > round_max) round_max = most;
+  if (round_limit && (size_t)most > (round_limit > (size_t)n ? round_limit : (size_t)n))
+    round_violations++;
+  alltoallv_calls++;
+  return PMPI_Alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls,
+                        recvtype, comm);
+}
+
+/* Shuffles rows tagged (source rank, index, padding of index-dependent length) to hashed
+ * destinations and checks what arrives: only rows for this rank, ordered by source rank then
+ * source index, padding intact, none lost (global count). Returns the number of problems. */
+static int64_t shuffle_order_check(MPI_Comm comm, size_t round_bytes, ath_error *err) {
+  static const field_def f[3] = {
+      {"src", COL_INT64, false}, {"idx", COL_INT64, false}, {"pad", COL_STRING, true}};
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  batch *in = batch_new(f, 3), *out = NULL;
+  int64_t n = 300 + 37 * rank, bad = 0;
+  int *dest = xmalloc((size_t)n * sizeof *dest);
+  char pad[200];
+  memset(pad, 'p', sizeof pad);
+  for (int64_t i = 0; i < n; i++) {
+    col_append_i64(&in->cols[0], rank);
+    col_append_i64(&in->cols[1], i);
+    i % 5 ? col_append_str(&in->cols[2], pad, (size_t)(i % 200)) : col_append_null(&in->cols[2]);
+    in->nrows++;
+    dest[i] = (int)(hash_i64(rank * 100000 + i) % (uint64_t)size);
+  }
+  if (shuffle_batch(comm, in, dest, round_bytes, &out, err) != ATH_OK) bad++;
+  for (int64_t i = 0; out && i < out->nrows; i++) {
+    int64_t src = col_i64(&out->cols[0], i), idx = col_i64(&out->cols[1], i);
+    size_t len = 0;
+    if (!col_is_null(&out->cols[2], i)) col_str(&out->cols[2], i, &len);
+    if (hash_i64(src * 100000 + idx) % (uint64_t)size != (uint64_t)rank) bad++;
+    if (col_is_null(&out->cols[2], i) != (idx % 5 == 0) || (idx % 5 && len != (size_t)(idx % 200)))
+      bad++;
+    if (i > 0) {
+      int64_t ps = col_i64(&out->cols[0], i - 1), pi = col_i64(&out->cols[1], i - 1);
+      if (ps > src || (ps == src && pi >= idx)) bad++;
+    }
+  }
+  int64_t rows[2] = {n, out ? out->nrows : 0}, tot[2];
+  MPI_Allreduce(rows, tot, 2, MPI_INT64_T, MPI_SUM, comm);
+  if (tot[0] != tot[1]) bad++;
+  free(dest);
+  batch_free(in);
+  batch_free(out);
+  return bad;
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 typedef struct args {
@@ -409,6 +480,12 @@ int main(int argc, char **argv) {
           "usage: xform_check --out DIR [--rows N --seed S --split K --round-bytes B --csv DIR]\n");
     goto out;
   }
+  round_limit = a.round_bytes;
+  int64_t bad = shuffle_order_check(MPI_COMM_WORLD, a.round_bytes, &err);
+  if (bad) {
+    fprintf(stderr, "rank %d: shuffle order check: %" PRId64 " problems %s\n", rank, bad, err.msg);
+    goto out;
+  }
   gen g = {a.seed, a.rows / 2, a.rows};
   char path[4096];
   if (a.csv && rank == 0) {
@@ -466,6 +543,15 @@ int main(int argc, char **argv) {
     }
   }
   if (rc) fprintf(stderr, "rank %d: writing %s failed\n", rank, a.out);
+  if (round_violations) {
+    fprintf(stderr, "rank %d: %" PRId64 " MPI_Alltoallv rounds above %zu bytes\n", rank,
+            round_violations, a.round_bytes);
+    rc = 1;
+  }
+  if (rank == 0)
+    fprintf(stderr,
+            "xform_check: %" PRId64 " MPI_Alltoallv rounds on rank 0, largest %" PRId64 " bytes\n",
+            alltoallv_calls, round_max);
 out:
   batch_free(bio.silver);
   batch_free(bio.rejects);
