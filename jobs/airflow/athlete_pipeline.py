@@ -1,4 +1,4 @@
-"""Airflow 2.x DAG: the athlete pipeline on a Slurm cluster, one SSH task per stage.
+"""Airflow 2.x (2.4+) DAG: the athlete pipeline on a Slurm cluster, one SSH task per stage.
 
 landing_to_bronze >> bronze_to_silver >> silver_to_gold, each an SSHOperator that runs
 `sbatch --wait --parsable jobs/stage.sbatch STAGE ...` on the cluster's login node:
