@@ -5,7 +5,10 @@ ATHLETE_SRC=${ATHLETE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ATHLETE_BUILD=${ATHLETE_BUILD:-$ATHLETE_SRC/build}
 ATHLETE_BIN=${ATHLETE_BIN:-$ATHLETE_BUILD/athlete}
 export ATHLETE_SRC ATHLETE_BUILD ATHLETE_BIN
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ATHLETE_SRC/tests/lsan.supp}
+# LeakSanitizer's fast unwinder stops short of libmpi's frames, so the suppressions would never
+# match Open MPI's process-lifetime allocations: unwind fully.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ATHLETE_SRC/tests/lsan.supp:fast_unwind_on_malloc=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 
 WORK=$(mktemp -d /tmp/athlete-test.XXXXXX)
