@@ -117,15 +117,19 @@ bool row_equal(const batch *a, int64_t i, const batch *b, int64_t j) {
 /* ---- row serialisation: per column one validity byte, then (if valid) the value: strings as
  * a 4-byte length and the bytes, fixed-width types as their native bytes. -------------------- */
 
-static size_t row_size(const batch *b, int64_t i) {
+/* Serialised size of row i; adds each string cell's length to col_bytes[column]. */
+static size_t row_size(const batch *b, int64_t i, uint64_t *col_bytes) {
   size_t n = (size_t)b->ncols;
   for (int k = 0; k < b->ncols; k++) {
     const column *c = &b->cols[k];
     if (col_is_null(c, i)) continue;
-    if (c->type == COL_STRING)
-      n += 4 + (size_t)(c->offsets[i + 1] - c->offsets[i]);
-    else
+    if (c->type == COL_STRING) {
+      size_t len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
+      n += 4 + len;
+      col_bytes[k] += len;
+    } else {
       n += col_type_width(c->type);
+    }
   }
   return n;
 }
@@ -153,26 +157,30 @@ static uint8_t *row_write(const batch *b, int64_t i, uint8_t *dst) {
   return dst;
 }
 
-/* Appends the serialised row at src to b; returns the end of the row. */
+/* Appends the serialised row at src to b; returns the end of the row. Writes straight into
+ * the column buffers: shuffle_batch reserves their exact sizes first (col_reserve is called
+ * only if a buffer would overflow, which a well-formed stream never does). */
 static const uint8_t *row_read(batch *b, const uint8_t *src) {
   for (int k = 0; k < b->ncols; k++) {
     column *c = &b->cols[k];
-    if (!*src++) {
-      col_append_null(c);
-      continue;
-    }
+    bool valid = *src++;
     if (c->type == COL_STRING) {
-      uint32_t len;
-      memcpy(&len, src, 4);
-      col_append_str(c, src + 4, len);
-      src += 4 + (size_t)len;
+      uint32_t len = 0;
+      if (valid) memcpy(&len, src, 4);
+      if ((size_t)c->n + 1 > c->cap || c->nbytes + len > c->bytes_cap) col_reserve(c, 1, len);
+      if (len) memcpy(c->bytes + c->nbytes, src + 4, len);
+      src += valid ? 4 + (size_t)len : 0;
+      c->nbytes += len;
+      c->offsets[c->n + 1] = (int64_t)c->nbytes;
     } else {
       size_t w = col_type_width(c->type);
-      col_reserve(c, 1, 0);
-      memcpy((char *)c->values + (size_t)c->n * w, src, w);
-      c->valid[c->n++] = 1;
-      src += w;
+      if ((size_t)c->n + 1 > c->cap) col_reserve(c, 1, 0);
+      char *dst = (char *)c->values + (size_t)c->n * w;
+      valid ? memcpy(dst, src, w) : memset(dst, 0, w);
+      src += valid ? w : 0;
     }
+    c->valid[c->n++] = valid;
+    c->null_count += !valid;
   }
   b->nrows++;
   return src;
@@ -189,6 +197,8 @@ typedef struct shuffle_plan {
   uint64_t *recv_tot;  /* bytes coming from each source */
   uint64_t *send_rows; /* rows bound for each destination */
   uint64_t *recv_rows; /* rows coming from each source */
+  uint64_t *send_col;  /* [size * ncols]: string bytes per destination and column */
+  uint64_t *recv_col;  /* [size * ncols]: string bytes per source and column */
   uint32_t *rsz;       /* serialised size of each input row */
 } shuffle_plan;
 
@@ -206,6 +216,8 @@ static void plan_free(shuffle_plan *p) {
   free(p->send_rows);
   free(p->recv_rows);
   free(p->rsz);
+  free(p->send_col);
+  free(p->recv_col);
 }
 
 static int mpi_fail(ath_error *err, int rc, const char *what) {
@@ -226,11 +238,14 @@ static int plan_local(const batch *in, const int *dest, shuffle_plan *p, ath_err
   p->recv_rows = xcalloc((size_t)p->size, sizeof *p->recv_rows);
   p->order = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->order);
   p->rsz = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->rsz);
+  size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
+  p->send_col = xcalloc((size_t)p->size * nc, sizeof *p->send_col);
+  p->recv_col = xcalloc((size_t)p->size * nc, sizeof *p->recv_col);
   for (int64_t i = 0; i < n; i++) {
     if (dest[i] < 0 || dest[i] >= p->size)
       return ath_fail(err, ATH_ERR, "shuffle: row %lld has destination %d outside 0..%d",
                       (long long)i, dest[i], p->size - 1);
-    size_t sz = row_size(in, i);
+    size_t sz = row_size(in, i, p->send_col + (size_t)dest[i] * nc);
     if (sz > UINT32_MAX)
       return ath_fail(err, ATH_ERR, "shuffle: row %lld exceeds 4 GiB", (long long)i);
     p->rsz[i] = (uint32_t)sz;
@@ -369,6 +384,9 @@ int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_
   int mrc = MPI_Alltoall(p.send_tot, 1, MPI_UINT64_T, p.recv_tot, 1, MPI_UINT64_T, comm);
   if (mrc == MPI_SUCCESS)
     mrc = MPI_Alltoall(p.send_rows, 1, MPI_UINT64_T, p.recv_rows, 1, MPI_UINT64_T, comm);
+  int nc = in->ncols > 0 ? in->ncols : 1;
+  if (mrc == MPI_SUCCESS)
+    mrc = MPI_Alltoall(p.send_col, nc, MPI_UINT64_T, p.recv_col, nc, MPI_UINT64_T, comm);
   if (mrc != MPI_SUCCESS) {
     rc = mpi_fail(err, mrc, "MPI_Alltoall");
     goto out;
@@ -381,7 +399,12 @@ int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_
     bytes += p.recv_tot[s];
   }
   *out = batch_new_like(in);
-  batch_reserve(*out, (int64_t)rows, 0);
+  for (int k = 0; k < in->ncols; k++) { /* exact sizes: decoding never reallocates */
+    uint64_t sbytes = 0;
+    for (int s = 0; s < p.size; s++)
+      sbytes += p.recv_col[(size_t)s * (size_t)nc + (size_t)k];
+    col_reserve(&(*out)->cols[k], (size_t)rows, (size_t)sbytes);
+  }
   const uint8_t *q = rbuf;
   for (uint64_t r = 0; r < rows; r++)
     q = row_read(*out, q);

@@ -378,22 +378,34 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
 
 /* ---- dedupe -------------------------------------------------------------------------------- */
 
-/* Returns a new batch with the rows of b whose keep flag is set, copied column by column. */
-static batch *filter_rows(const batch *b, const uint8_t *keep, int64_t kept) {
-  batch *out = batch_new_like(b);
+/* Drops, in place, the rows of b whose keep flag is 0 (kept rows move down, in order). */
+static void compact_rows(batch *b, const uint8_t *keep) {
   for (int k = 0; k < b->ncols; k++) {
-    column *dst = &out->cols[k];
-    const column *src = &b->cols[k];
-    col_reserve(dst, (size_t)kept, src->type == COL_STRING ? src->nbytes : 0);
-    for (int64_t i = 0; i < b->nrows; i++)
-      if (keep[i]) col_append_from(dst, src, i);
+    column *c = &b->cols[k];
+    size_t w = col_type_width(c->type);
+    int64_t o = 0, nulls = 0;
+    for (int64_t i = 0; i < c->n; i++) {
+      if (!keep[i]) continue;
+      if (c->type == COL_STRING) {
+        int64_t from = c->offsets[i], len = c->offsets[i + 1] - from;
+        if (len) memmove(c->bytes + c->offsets[o], c->bytes + from, (size_t)len);
+        c->offsets[o + 1] = c->offsets[o] + len;
+      } else if (o != i) {
+        memcpy((char *)c->values + (size_t)o * w, (char *)c->values + (size_t)i * w, w);
+      }
+      c->valid[o] = c->valid[i];
+      nulls += !c->valid[o];
+      o++;
+    }
+    c->n = o;
+    c->null_count = nulls;
+    if (c->type == COL_STRING) c->nbytes = (size_t)c->offsets[o];
   }
-  out->nrows = kept;
-  return out;
+  batch_sync_rows(b);
 }
 
-/* Returns a new batch holding the first occurrence of every distinct row of b, in order. */
-static batch *dedupe_local(const batch *b, int64_t *dropped) {
+/* Keeps, in place, the first occurrence of every distinct row of b, in order. */
+static void dedupe_local(batch *b, int64_t *dropped) {
   int64_t n = b->nrows, kept = 0;
   size_t cap = 16;
   while (cap < (size_t)n * 2)
@@ -417,11 +429,10 @@ static batch *dedupe_local(const batch *b, int64_t *dropped) {
     kept++;
   }
   *dropped = n - kept;
-  batch *out = filter_rows(b, keep, kept);
+  if (kept < n) compact_rows(b, keep);
   free(slot);
   free(hash);
   free(keep);
-  return out;
 }
 
 int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **out, int64_t *dropped,
@@ -437,7 +448,7 @@ int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **ou
   int rc = shuffle_batch(comm, in, dest, round_bytes, &mine, err);
   free(dest);
   if (rc != ATH_OK) return rc;
-  *out = dedupe_local(mine, dropped);
-  batch_free(mine);
+  dedupe_local(mine, dropped);
+  *out = mine;
   return ATH_OK;
 }
