@@ -1,0 +1,221 @@
+/* Unit tests of the HDF5 table module on MPI_COMM_SELF (MPI as a singleton, no mpirun):
+ * round trips through many small collective rounds, and the errors for bad column names,
+ * missing files, foreign files and damaged tables. The multi-rank cases are in
+ * tests/integration/h5_roundtrip.sh. */
+#include "test.h"
+
+#include "core/batch.h"
+#include "h5/h5table.h"
+#include "h5/h5util.h" /* plain HDF5 calls to damage files on purpose */
+
+#include <mpi.h>
+#include <stdlib.h>
+
+/* Open MPI's plugins are unloaded at MPI_Finalize; LeakSanitizer's slow unwinder still gives
+ * stacks that tests/lsan.supp matches (see h5_roundtrip.sh). */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void) {
+  return "fast_unwind_on_malloc=0";
+}
+
+static void mpi_finalize(void) {
+  MPI_Finalize();
+}
+
+static void mpi_up(void) {
+  int up = 0;
+  MPI_Initialized(&up);
+  if (up) return;
+  MPI_Init(NULL, NULL);
+  atexit(mpi_finalize);
+}
+
+/* A small table: a nullable string, a non-null int64, a nullable double, a bool. */
+static batch *small_batch(int64_t rows) {
+  const field_def f[] = {{"name", COL_STRING, true},
+                         {"id", COL_INT64, false},
+                         {"h", COL_DOUBLE, true},
+                         {"b", COL_BOOL, false}};
+  batch *b = batch_new(f, 4);
+  for (int64_t i = 0; i < rows; i++) {
+    char s[32];
+    int n = snprintf(s, sizeof s, "row-%lld-%s", (long long)i, i % 3 ? "x" : "");
+    if (i % 4 == 1)
+      col_append_null(&b->cols[0]);
+    else
+      col_append_str(&b->cols[0], s, (size_t)n);
+    col_append_i64(&b->cols[1], i * 1000003);
+    if (i % 5 == 2)
+      col_append_null(&b->cols[2]);
+    else
+      col_append_f64(&b->cols[2], (double)i / 7);
+    col_append_bool(&b->cols[3], i & 1);
+  }
+  batch_sync_rows(b);
+  return b;
+}
+
+static const char *tmp_path(const char *name) {
+  static char buf[8][512];
+  static int k;
+  char *p = buf[k++ % 8];
+  snprintf(p, 512, "%s/%s", test_tmpdir(), name);
+  return p;
+}
+
+static void check_same(const batch *a, const batch *b) {
+  CHECK_INT(b->nrows, a->nrows);
+  CHECK_INT(b->ncols, a->ncols);
+  for (int k = 0; k < a->ncols && k < b->ncols; k++) {
+    const column *x = &a->cols[k], *y = &b->cols[k];
+    CHECK_STR(y->name, x->name);
+    CHECK_INT(y->null_count, x->null_count);
+    CHECK_MEM(y->valid, (size_t)y->n, x->valid, (size_t)x->n);
+    if (x->type == COL_STRING) {
+      CHECK_MEM(y->offsets, (size_t)(y->n + 1) * 8, x->offsets, (size_t)(x->n + 1) * 8);
+      CHECK_MEM(y->bytes, y->nbytes, x->bytes, x->nbytes);
+    } else {
+      size_t w = col_type_width(x->type);
+      CHECK_MEM(y->values, (size_t)y->n * w, x->values, (size_t)x->n * w);
+    }
+  }
+}
+
+/* Writes b to path on MPI_COMM_SELF; returns the status. */
+static int write_self(const char *path, const batch *b, ath_error *err) {
+  return h5_write_table(MPI_COMM_SELF, path, b, NULL, NULL, 0, err);
+}
+
+TEST(h5_roundtrip_in_small_pieces) {
+  mpi_up();
+  size_t old = h5_set_piece_bytes(3); /* 1 element per round for 8-byte values */
+  batch *b = small_batch(37), *got = NULL;
+  ath_error err = {0};
+  const char *path = tmp_path("pieces.h5");
+  CHECK_INT(write_self(path, b, &err), ATH_OK);
+  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_OK);
+  if (got) check_same(b, got);
+  h5_set_piece_bytes(old);
+  batch_free(got);
+  batch_free(b);
+  CHECK_STR(err.msg, "");
+}
+
+TEST(h5_read_info_schema) {
+  mpi_up();
+  batch *b = small_batch(5);
+  ath_error err = {0};
+  const char *path = tmp_path("info.h5");
+  CHECK_INT(write_self(path, b, &err), ATH_OK);
+  field_def *f = NULL;
+  int nf = 0;
+  int64_t rows = 0;
+  CHECK_INT(h5_read_info(path, &f, &nf, &rows, &err), ATH_OK);
+  CHECK_INT(nf, 4);
+  CHECK_INT(rows, 5);
+  if (nf == 4) {
+    CHECK_STR(f[0].name, "name");
+    CHECK_INT(f[0].type, COL_STRING);
+    CHECK(f[0].nullable);
+    CHECK_STR(f[3].name, "b");
+    CHECK_INT(f[3].type, COL_BOOL);
+    CHECK(!f[3].nullable);
+  }
+  h5_free_fields(f, nf);
+  batch_free(b);
+}
+
+TEST(h5_bad_column_names) {
+  mpi_up();
+  const char *bad[] = {"a/b", "_partitions", "", ".hidden"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    field_def f = {bad[i], COL_INT64, false};
+    batch *b = batch_new(&f, 1);
+    ath_error err = {0};
+    CHECK_INT(write_self(tmp_path("names.h5"), b, &err), ATH_ERR);
+    CHECK(strstr(err.msg, "cannot be stored in HDF5") != NULL);
+    batch_free(b);
+  }
+}
+
+TEST(h5_missing_file) {
+  mpi_up();
+  const char *path = tmp_path("nothing-here.h5");
+  batch *got = NULL;
+  ath_error err = {0};
+  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_ERR);
+  CHECK(got == NULL);
+  CHECK(strstr(err.msg, path) != NULL);
+  field_def *f = NULL;
+  int nf = 7;
+  int64_t rows = 7;
+  ath_error_clear(&err);
+  CHECK_INT(h5_read_info(path, &f, &nf, &rows, &err), ATH_ERR);
+  CHECK(f == NULL && nf == 0);
+  CHECK(strstr(err.msg, "open file failed") != NULL);
+}
+
+/* Writes a 9-row table, then lets `damage` modify the file with plain HDF5 calls. */
+static const char *damaged(const char *name, void (*damage)(hid_t file)) {
+  batch *b = small_batch(9);
+  ath_error err = {0};
+  const char *path = tmp_path(name);
+  CHECK_INT(write_self(path, b, &err), ATH_OK);
+  batch_free(b);
+  hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  CHECK(file >= 0);
+  damage(file);
+  H5Fclose(file);
+  return path;
+}
+
+static void foreign_format(hid_t file) {
+  CHECK(H5Adelete(file, "format") >= 0);
+}
+
+static void decreasing_offsets(hid_t file) {
+  hid_t d = H5Dopen2(file, "/name/offsets", H5P_DEFAULT);
+  int64_t v[10] = {0, 50, 3, 60, 70, 80, 90, 100, 110, 120};
+  CHECK(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+  H5Dclose(d);
+}
+
+static void short_values(hid_t file) {
+  CHECK(H5Ldelete(file, "/id/values", H5P_DEFAULT) >= 0);
+  hid_t g = H5Gopen2(file, "id", H5P_DEFAULT);
+  hid_t d = h5u_create_dataset(g, "values", H5T_STD_I64LE, 4);
+  CHECK(d >= 0);
+  H5Dclose(d);
+  H5Gclose(g);
+}
+
+TEST(h5_not_a_table) {
+  mpi_up();
+  const char *path = damaged("foreign.h5", foreign_format);
+  field_def *f = NULL;
+  int nf = 0;
+  int64_t rows = 0;
+  ath_error err = {0};
+  CHECK_INT(h5_read_info(path, &f, &nf, &rows, &err), ATH_ERR);
+  CHECK(strstr(err.msg, "not an athlete table") != NULL);
+}
+
+TEST(h5_damaged_offsets) {
+  mpi_up();
+  const char *path = damaged("offsets.h5", decreasing_offsets);
+  batch *got = NULL;
+  ath_error err = {0};
+  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_ERR);
+  CHECK(got == NULL);
+  CHECK(strstr(err.msg, "/name/offsets: decreasing at row 2") != NULL);
+}
+
+TEST(h5_wrong_dataset_length) {
+  mpi_up();
+  const char *path = damaged("short.h5", short_values);
+  batch *got = NULL;
+  ath_error err = {0};
+  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_ERR);
+  CHECK(strstr(err.msg, "/id/values: 4 elements, expected 9") != NULL);
+  batch_free(got);
+}
