@@ -12,7 +12,8 @@
 
 typedef struct gold_stats {
   int64_t joined_rows;         /* global */
-  int64_t results_without_bio; /* global: results rows whose athlete_id has no bio row */
+  int64_t results_without_bio; /* global: results rows whose athlete_id has no bio row (a null
+                                * athlete_id, impossible after silver, counts here too) */
   int64_t groups;              /* global: rows of gold */
 } gold_stats;
 
