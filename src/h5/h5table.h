@@ -39,7 +39,8 @@
 /* Collective over `comm`: every rank passes its own rows (same schema on every rank, possibly 0
  * rows); the file holds all rows in rank order. Creates/truncates `path` (the caller handles
  * temporary folders and renames). `attrs` are extra string attributes for the root group
- * (e.g. "table" -> "athlete_bio", "layer" -> "bronze"), nattrs may be 0.
+ * (e.g. "table" -> "athlete_bio", "layer" -> "bronze"), nattrs may be 0; "format" and "rows"
+ * are taken.
  * Every rank returns the same status (agree with an MPI_Allreduce), err filled on every rank.
  * Fails (ATH_ERR, nothing written) when the ranks' schemas differ, a column name cannot be an
  * HDF5 group name ("", "_partitions", containing '/' or starting with '.'), or a column that

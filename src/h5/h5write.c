@@ -207,8 +207,11 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
   if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_collective()) < 0 ||
       (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
     rc = h5u_fail(w, NULL, "MPI-IO property lists");
-  else if (H5Pset_coll_metadata_write(fapl, true) < 0)
-    rc = h5u_fail(w, NULL, "collective metadata");
+  /* No metadata / small-data aggregation blocks: HDF5 1.10 writes their unused tails from
+   * uninitialised memory (stale bytes of earlier tables), so files would differ run to run. */
+  else if (H5Pset_coll_metadata_write(fapl, true) < 0 || H5Pset_meta_block_size(fapl, 0) < 0 ||
+           H5Pset_small_data_block_size(fapl, 0) < 0)
+    rc = h5u_fail(w, NULL, "file access properties");
   else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     rc = h5u_fail(w, NULL, "create file");
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
