@@ -51,7 +51,7 @@ run_duckdb() {
   local threads=$1 src=$2 dout="$work/duck"
   rm -rf "$dout" && mkdir -p "$dout"
   sed -e "s|@BIO@|$src/athlete_bio.csv|g" -e "s|@RESULTS@|$src/athlete_event_results.csv|g" \
-    -e "s|@OUT@|$dout|g" "$here/tests/reference/pipeline.sql" >"$work/p.sql"
+    -e "s|@OUT@|$dout|g" -e "s|@TS_US@|${SOURCE_DATE_EPOCH}000000|g" "$here/tests/reference/pipeline.sql" >"$work/p.sql"
   local t0 t1
   t0=$(date +%s.%N)
   /usr/bin/time -f "%M" -o "$work/duck.rss" node "$here/tests/duck.mjs" --threads "$threads" \
