@@ -80,7 +80,7 @@ static parsed simulate(const uint8_t *f, size_t S, const int64_t *cuts, int np) 
     csv_plan_tail(info, np, r, b[r], (int64_t)S, &tail_end, &read_end);
     size_t len = (size_t)(read_end - a[r]);
     uint8_t *copy = malloc(len ? len : 1);
-    memcpy(copy, f + a[r], len);
+    if (len) memcpy(copy, f + a[r], len);
     csv_chunk ch = {copy, a[r], (int64_t)len, b[r], start[r], line[r], read_end < tail_end};
     int64_t nrec = 0, nrej = 0;
     if (csv_parse_chunk(&ch, "t.csv", out.rows, out.rejects, &nrec, &nrej, &err)) out.ok = 0;
@@ -109,7 +109,7 @@ static bool same_batch(const batch *x, const batch *y) {
       }
       size_t n1, n2;
       const uint8_t *s1 = col_str(c, i, &n1), *s2 = col_str(d, i, &n2);
-      if (n1 != n2 || memcmp(s1, s2, n1) != 0) return false;
+      if (n1 != n2 || (n1 && memcmp(s1, s2, n1) != 0)) return false;
     }
   }
   return true;
