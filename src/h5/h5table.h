@@ -23,6 +23,11 @@
  * global (each rank adds the exclusive scan of the byte counts before it). A table of zero
  * rows has zero-length datasets and is still a valid file.
  *
+ * Determinism: no object modification times and no metadata aggregation blocks, so the same
+ * rows from the same number of writing ranks give the same bytes. /_partitions records the
+ * writer's rank count: for a file identical across rank counts (gold), gather the rows onto
+ * one rank and call h5_write_table there with MPI_COMM_SELF.
+ *
  * Reading it from Python (h5py) is ten lines: see tests/integration/h5_reader.py. */
 #ifndef ATHLETE_H5_H5TABLE_H
 #define ATHLETE_H5_H5TABLE_H
