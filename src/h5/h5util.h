@@ -3,11 +3,9 @@
 #ifndef ATHLETE_H5_H5UTIL_H
 #define ATHLETE_H5_H5UTIL_H
 
-/* Debian's HDF5 1.10 defaults to the 1.8 API (H5_USE_18_API_DEFAULT), which H5pubconf.h
- * cannot combine with the build-wide H5_NO_DEPRECATED_SYMBOLS (an #error in H5version.h).
- * This module names every versioned call explicitly (H5Dopen2, H5Oget_info_by_name2, ...), so
- * it lets the header pick its default mapping. */
-#undef H5_NO_DEPRECATED_SYMBOLS
+/* Debian's HDF5 1.10 defaults to the 1.8 API (H5_USE_18_API_DEFAULT); this module names every
+ * versioned call explicitly (H5Dopen2, H5Oget_info_by_name2, ...), so the default mapping does
+ * not matter. */
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdbool.h>
