@@ -12,6 +12,7 @@ packages=(
   libzstd-dev libsnappy-dev libcurl4-openssl-dev
   python3 python3-h5py python3-numpy         # test-only: an independent HDF5 reader
   slurm-wlm munge openssh-server openssh-client curl  # Slurm tests, Airflow-over-ssh tests
+  time bc                                    # scripts/bench.sh
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
