@@ -58,18 +58,34 @@ batch *batch_new_like(const batch *b) {
   return nb;
 }
 
+static void col_release(column *c) {
+  free(c->name);
+  free(c->offsets);
+  free(c->bytes);
+  free(c->values);
+  free(c->valid);
+}
+
 void batch_free(batch *b) {
   if (!b) return;
-  for (int i = 0; i < b->ncols; i++) {
-    column *c = &b->cols[i];
-    free(c->name);
-    free(c->offsets);
-    free(c->bytes);
-    free(c->values);
-    free(c->valid);
-  }
+  for (int i = 0; i < b->ncols; i++)
+    col_release(&b->cols[i]);
   free(b->cols);
   free(b);
+}
+
+void batch_keep_columns(batch *b, const char *const *names, int n) {
+  int kept = 0;
+  for (int i = 0; i < b->ncols; i++) {
+    bool keep = false;
+    for (int k = 0; k < n && !keep; k++)
+      keep = strcmp(b->cols[i].name, names[k]) == 0;
+    if (keep)
+      b->cols[kept++] = b->cols[i];
+    else
+      col_release(&b->cols[i]);
+  }
+  b->ncols = kept;
 }
 
 void batch_clear(batch *b) {

@@ -77,6 +77,9 @@ void batch_schema(const batch *b, field_def *out);
 bool batch_sync_rows(batch *b);
 /* Appends row `i` of `src` (same schema) to `dst`. */
 void batch_append_row(batch *dst, const batch *src, int64_t i);
+/* Keeps only the columns named in `names` (in the batch's own order), freeing the others'
+ * buffers in place; names not in the batch are ignored. */
+void batch_keep_columns(batch *b, const char *const *names, int n);
 /* Total heap bytes held (capacity), for memory accounting. */
 size_t batch_mem_bytes(const batch *b);
 /* Bytes of payload (used), an estimate of the data size. */

@@ -185,12 +185,27 @@ int stage_silver_to_gold(pipeline_ctx *c, layer_tables *in, batch **gold, ath_er
   return rc;
 }
 
+/* The columns gold_compute reads: all that `run` keeps of silver once silver is written. */
+static const char *const gold_inputs[NTABLES][5] = {
+    {"athlete_id", "sex", "country_noc", "height", "weight"},
+    {"athlete_id", "sport", "medal"},
+};
+
+/* `run` takes one table at a time from landing through silver, so a rank holds at most one
+ * table's bronze, and keeps of silver only the columns gold needs: peak memory is about one
+ * table's share, not the whole input's. The files are those the stage commands write. */
 int pipeline_run(pipeline_ctx *c, batch **gold, ath_error *err) {
-  layer_tables bronze = {{NULL}}, silver = {{NULL}};
-  int rc = stage_landing_to_bronze(c, &bronze, err);
-  if (rc == ATH_OK) rc = stage_bronze_to_silver(c, &bronze, &silver, err);
-  if (rc == ATH_OK) rc = stage_silver_to_gold(c, &silver, gold, err);
-  layer_tables_free(&bronze);
+  char paths[NTABLES][4096];
+  layer_tables silver = {{NULL}};
+  int rc = landing_resolve(c, paths, err);
+  for (int i = 0; rc == ATH_OK && i < NTABLES; i++) {
+    batch *bronze = NULL;
+    rc = bronze_table(c, i, paths[i], &bronze, err);
+    if (rc == ATH_OK) rc = silver_table(c, i, &bronze, &silver.t[i], err);
+    batch_free(bronze);
+    if (rc == ATH_OK) batch_keep_columns(silver.t[i], gold_inputs[i], i == 0 ? 5 : 3);
+  }
+  if (rc == ATH_OK) return stage_silver_to_gold(c, &silver, gold, err);
   layer_tables_free(&silver);
   return rc;
 }

@@ -44,3 +44,19 @@ TEST(error_first_sticks) {
   CHECK_INT(e.code, ATH_ERR);
   CHECK_STR(ath_status_name(ATH_EREJECTS), "reject fraction exceeded");
 }
+
+TEST(batch_keep_columns_drops_the_rest) {
+  field_def f[] = {{"a", COL_STRING, true}, {"b", COL_INT64, true}, {"c", COL_DOUBLE, true}};
+  batch *b = batch_new(f, 3);
+  col_append_str(&b->cols[0], "x", 1);
+  col_append_i64(&b->cols[1], 7);
+  col_append_f64(&b->cols[2], 1.5);
+  CHECK(batch_sync_rows(b));
+  const char *keep[] = {"c", "a", "zz"};
+  batch_keep_columns(b, keep, 3);
+  CHECK_INT(b->ncols, 2);
+  CHECK_STR(b->cols[0].name, "a");
+  CHECK_STR(b->cols[1].name, "c");
+  CHECK(col_f64(&b->cols[1], 0) == 1.5);
+  batch_free(b);
+}
