@@ -34,22 +34,8 @@ grep -q ',60-64,' "$WORK/src/athlete_bio.csv" || fail "generated data lacks a 60
 q="SELECT sport, medal, sex, country_noc, avg_height, avg_weight, n_rows, epoch_us(timestamp) FROM read_parquet('%s') ORDER BY ALL"
 duck "$(printf "$q" "$WORK/lake/gold/avg_stats/*.parquet")" >"$WORK/ours.tsv"
 duck "$(printf "$q" "$WORK/ref/gold_avg_stats.parquet")" >"$WORK/ref.tsv"
-/usr/bin/python3 - "$WORK/ours.tsv" "$WORK/ref.tsv" <<'PY' || fail "gold differs from DuckDB"
-import sys
-ours = [l.rstrip("\n").split("\t") for l in open(sys.argv[1], encoding="utf-8")]
-ref = [l.rstrip("\n").split("\t") for l in open(sys.argv[2], encoding="utf-8")]
-if len(ours) != len(ref) or len(ours) < 100:
-    sys.exit(f"gold rows: athlete {len(ours)}, DuckDB {len(ref)}")
-for i, (a, b) in enumerate(zip(ours, ref)):
-    if a[:4] != b[:4] or a[6] != b[6] or a[7] != b[7]:
-        sys.exit(f"row {i}: athlete {a} DuckDB {b}")
-    for k in (4, 5):
-        if (a[k] == "\\N") != (b[k] == "\\N"):
-            sys.exit(f"row {i} col {k}: null mismatch {a} {b}")
-        if a[k] != "\\N" and abs(float(a[k]) - float(b[k])) > 1e-12 * abs(float(b[k])):
-            sys.exit(f"row {i} col {k}: {a[k]} vs {b[k]}")
-print(f"gold: {len(ours)} rows equal to the DuckDB reference")
-PY
+/usr/bin/python3 "$ATHLETE_SRC/tests/integration/gold_compare.py" "$WORK/ours.tsv" "$WORK/ref.tsv" ||
+  fail "gold differs from DuckDB"
 # The file's own order is the SPEC's: by the four keys, byte order, nulls first.
 duck "SELECT sport, medal, sex, country_noc FROM read_parquet('$WORK/lake/gold/avg_stats/*.parquet')" >"$WORK/order.tsv"
 duck "SELECT sport, medal, sex, country_noc FROM read_parquet('$WORK/ref/gold_avg_stats.parquet')" >"$WORK/reforder.tsv"
