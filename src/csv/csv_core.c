@@ -1,6 +1,9 @@
 #include "csv/csv_core.h"
 
 #include <csv.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +23,9 @@ static const uint8_t next_state[CSV_NSTATES][NCLASSES] = {
 /* trans[s][c]: the state after byte c in state s (built once from next_state). */
 static uint8_t trans[CSV_NSTATES][256];
 static int trans_ready;
+/* after_other[s]: the state after one or more ordinary bytes (not '"', ',', CR or LF) read in
+ * state s. One ordinary byte and a run of them lead to the same state (UNQ and QUO keep it). */
+static uint8_t after_other[CSV_NSTATES];
 
 static int byte_class(int c) {
   if (c == '"') return CL_QUOTE;
@@ -33,6 +39,8 @@ static void trans_init(void) {
   for (int s = 0; s < CSV_NSTATES; s++)
     for (int c = 0; c < 256; c++)
       trans[s][c] = next_state[s][byte_class(c)];
+  for (int s = 0; s < CSV_NSTATES; s++)
+    after_other[s] = trans[s]['a'];
   trans_ready = 1;
 }
 
@@ -44,20 +52,74 @@ int csv_step(int s, uint8_t c) {
   return trans[s][c];
 }
 
+/* The scanner behind every pass over the bytes. Runs the model from *st over p[0..n), looking
+ * only at the bytes that can change the state: '"', ',', CR and LF (just '"' in QUO), found 16
+ * at a time with SSE2 compares; a run of ordinary bytes between two of them is one step.
+ * With `stop`, it stops at the first byte after which the state is ROW and returns its index
+ * (n if none); otherwise it returns n. *st gets the state after the bytes read (through the
+ * stop byte), *lf the LF bytes and *high whether any byte >= 0x80 lies before the returned
+ * index. */
+static size_t scan(unsigned *st_io, const uint8_t *p, size_t n, bool stop, int64_t *lf_out,
+                   bool *high_out) {
+  unsigned st = *st_io, high = 0;
+  int64_t lf = 0;
+  size_t k = 0;
+#if defined(__SSE2__)
+  const __m128i vq = _mm_set1_epi8('"'), vc = _mm_set1_epi8(','), vr = _mm_set1_epi8('\r'),
+                vn = _mm_set1_epi8('\n');
+  for (; k + 16 <= n; k += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+    unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
+    unsigned ml = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
+    unsigned ms =
+        mq | ml |
+        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vr)));
+    unsigned mh = (unsigned)_mm_movemask_epi8(v);
+    unsigned from = 0; /* bytes [k, k + from) are read */
+    for (;;) {
+      unsigned m = (st == CSV_QUO ? mq : ms) >> from << from;
+      if (!m) break;
+      unsigned i = (unsigned)__builtin_ctz(m);
+      if (i > from) st = after_other[st];
+      st = trans[st][p[k + i]];
+      from = i + 1;
+      if (stop && st == CSV_ROW) {
+        unsigned below = (1u << i) - 1;
+        if (ml & below) lf += __builtin_popcount(ml & below);
+        *st_io = st, *lf_out = lf, *high_out = high | (mh & below);
+        return k + i;
+      }
+    }
+    if (from < 16) st = after_other[st];
+    if (ml) lf += __builtin_popcount(ml);
+    high |= mh;
+  }
+#endif
+  for (; k < n; k++) {
+    st = trans[st][p[k]];
+    if (stop && st == CSV_ROW) break;
+    lf += p[k] == '\n';
+    high |= p[k] & 0x80;
+  }
+  *st_io = st, *lf_out = lf, *high_out = high != 0;
+  return k;
+}
+
 int csv_run(int s, const uint8_t *p, size_t n) {
   unsigned st = (unsigned)s;
-  for (size_t i = 0; i < n; i++)
-    st = trans[st][p[i]];
+  int64_t lf;
+  bool high;
+  scan(&st, p, n, false, &lf, &high);
   return (int)st;
 }
 
 int64_t csv_first_row_state(int s, const uint8_t *p, size_t n) {
+  if (s == CSV_ROW) return 0;
   unsigned st = (unsigned)s;
-  for (size_t i = 0; i < n; i++) {
-    if (st == CSV_ROW) return (int64_t)i;
-    st = trans[st][p[i]];
-  }
-  return st == CSV_ROW ? (int64_t)n : -1;
+  int64_t lf;
+  bool high;
+  size_t i = scan(&st, p, n, true, &lf, &high);
+  return st == CSV_ROW ? (int64_t)i + 1 : -1;
 }
 
 static int64_t count_lf(const uint8_t *p, size_t n) {
@@ -81,12 +143,19 @@ csv_smap csv_smap_of(const uint8_t *p, size_t n) {
   enum { BLOCK = 1 << 14 };
   uint8_t cur[CSV_NSTATES];
   int track[CSV_NSTATES], ntracks = CSV_NSTATES;
+  int64_t lf = 0;
   for (int s = 0; s < CSV_NSTATES; s++)
     cur[s] = (uint8_t)s, track[s] = s;
   for (size_t off = 0; off < n; off += BLOCK) {
     size_t len = n - off < BLOCK ? n - off : BLOCK;
-    for (int t = 0; t < ntracks; t++)
-      cur[t] = (uint8_t)csv_run(cur[t], p + off, len);
+    for (int t = 0; t < ntracks; t++) {
+      unsigned st = cur[t];
+      int64_t blk_lf;
+      bool high;
+      scan(&st, p + off, len, false, &blk_lf, &high);
+      cur[t] = (uint8_t)st;
+      if (t == 0) lf += blk_lf;
+    }
     /* merge tracks that now hold the same state */
     int remap[CSV_NSTATES], kept = 0;
     for (int t = 0; t < ntracks; t++) {
@@ -100,7 +169,7 @@ csv_smap csv_smap_of(const uint8_t *p, size_t n) {
       track[s] = remap[track[s]];
     ntracks = kept;
   }
-  csv_smap m = {.lf = count_lf(p, n)};
+  csv_smap m = {.lf = lf};
   for (int s = 0; s < CSV_NSTATES; s++)
     m.to[s] = cur[track[s]];
   return m;
@@ -222,17 +291,23 @@ static int never_space(unsigned char c) {
   return 0;
 }
 
-/* libcsv field callback: appends straight into the next column (no per-field allocation). */
+/* libcsv field callback: appends straight into the next column (no per-field allocation; the
+ * columns are reserved from the slice size, so the common case is a copy and three stores). */
 static void on_field(void *s, size_t len, void *data) {
   parse_ctx *ctx = data;
-  if (ctx->nfields < ctx->ncols) {
-    column *c = &ctx->rows->cols[ctx->nfields];
-    if (len == 0)
-      col_append_null(c);
-    else
-      col_append_str(c, s, len);
-  }
-  ctx->nfields++;
+  int k = ctx->nfields++;
+  if (k >= ctx->ncols) return;
+  column *c = &ctx->rows->cols[k];
+  if ((size_t)c->n < c->cap && c->nbytes + len <= c->bytes_cap) {
+    if (len) memcpy(c->bytes + c->nbytes, s, len);
+    c->nbytes += len;
+    c->valid[c->n] = len != 0;
+    c->null_count += len == 0;
+    c->offsets[++c->n] = (int64_t)c->nbytes;
+  } else if (len == 0)
+    col_append_null(c);
+  else
+    col_append_str(c, s, len);
 }
 
 static void on_row(int c, void *data) {
@@ -267,9 +342,9 @@ static int parse_record(struct csv_parser *p, parse_ctx *ctx, const uint8_t *rec
 
 /* Checks one record and appends it to rows, or to rejects. */
 static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, const uint8_t *rec,
-                       size_t len, const char *source, int64_t line, int64_t offset,
+                       size_t len, bool ascii, const char *source, int64_t line, int64_t offset,
                        int64_t *nrecords, int64_t *nrejects, ath_error *err) {
-  if (!csv_utf8_valid(rec, len)) {
+  if (!ascii && !csv_utf8_valid(rec, len)) {
     add_reject(rejects, source, line, offset, "invalid UTF-8", rec, len);
     (*nrejects)++;
     return ATH_OK;
@@ -307,22 +382,18 @@ int csv_parse_chunk(const csv_chunk *ch, const char *source, batch *rows, batch 
     for (; i < n && (b[i] == '\r' || b[i] == '\n'); i++)
       line += b[i] == '\n';
     if (i >= n || ch->base + (int64_t)i >= ch->own_end) break;
-    size_t j = i;
     unsigned st = CSV_ROW;
-    int64_t lf = 0;
-    for (; j < n; j++) {
-      st = trans[st][b[j]];
-      if (st == CSV_ROW) break;
-      lf += b[j] == '\n';
-    }
+    int64_t lf;
+    bool high;
+    size_t j = i + scan(&st, b + i, n - i, true, &lf, &high);
     int64_t offset = ch->base + (int64_t)i;
     if (j == n && (st == CSV_QUO || ch->truncated)) {
       add_reject(rejects, source, line, offset, "unterminated quoted field", b + i, j - i);
       (*nrejects)++;
       break;
     }
-    rc =
-        take_record(&p, &ctx, rejects, b + i, j - i, source, line, offset, nrecords, nrejects, err);
+    rc = take_record(&p, &ctx, rejects, b + i, j - i, !high, source, line, offset, nrecords,
+                     nrejects, err);
     line += lf;
     i = j;
   }
