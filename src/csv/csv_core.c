@@ -23,9 +23,6 @@ static const uint8_t next_state[CSV_NSTATES][NCLASSES] = {
 /* trans[s][c]: the state after byte c in state s (built once from next_state). */
 static uint8_t trans[CSV_NSTATES][256];
 static int trans_ready;
-/* after_other[s]: the state after one or more ordinary bytes (not '"', ',', CR or LF) read in
- * state s. One ordinary byte and a run of them lead to the same state (UNQ and QUO keep it). */
-static uint8_t after_other[CSV_NSTATES];
 
 static int byte_class(int c) {
   if (c == '"') return CL_QUOTE;
@@ -39,8 +36,6 @@ static void trans_init(void) {
   for (int s = 0; s < CSV_NSTATES; s++)
     for (int c = 0; c < 256; c++)
       trans[s][c] = next_state[s][byte_class(c)];
-  for (int s = 0; s < CSV_NSTATES; s++)
-    after_other[s] = trans[s]['a'];
   trans_ready = 1;
 }
 
@@ -52,9 +47,31 @@ int csv_step(int s, uint8_t c) {
   return trans[s][c];
 }
 
-/* The scanner behind every pass over the bytes. Runs the model from *st over p[0..n), looking
- * only at the bytes that can change the state: '"', ',', CR and LF (just '"' in QUO), found 16
- * at a time with SSE2 compares; a run of ordinary bytes between two of them is one step.
+static inline unsigned popcount64(uint64_t m) {
+  m = m - ((m >> 1) & 0x5555555555555555ull);
+  m = (m & 0x3333333333333333ull) + ((m >> 2) & 0x3333333333333333ull);
+  m = (m + (m >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return (unsigned)((m * 0x0101010101010101ull) >> 56);
+}
+
+#if defined(__SSE2__)
+/* The 64-bit mask of the 64 bytes in v0..v3 equal to c (bit i = byte i). */
+static inline uint64_t eq_mask64(__m128i v0, __m128i v1, __m128i v2, __m128i v3, __m128i c) {
+  return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, c)) |
+         (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, c)) << 16 |
+         (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, c)) << 32 |
+         (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, c)) << 48;
+}
+#endif
+
+/* The scanner behind every pass over the bytes: runs the model from *st over p[0..n), 16 bytes
+ * at a time (SSE2 compares give masks of '"', ',', CR and LF), stepping only at the bytes that
+ * can change the state:
+ *   - in QUO, a '"' (then QQ, whose next byte is one table step);
+ *   - otherwise (ROW, SEP, UNQ) a CR/LF (-> ROW) or an opening '"', one that starts a field:
+ *     right after ',' or CR/LF, or at the current position in ROW or SEP (-> QUO).
+ * Between those steps the state is ROW, SEP or UNQ and only a byte's own class matters, so at a
+ * block's end it follows from the last byte (',' -> SEP, else UNQ).
  * With `stop`, it stops at the first byte after which the state is ROW and returns its index
  * (n if none); otherwise it returns n. *st gets the state after the bytes read (through the
  * stop byte), *lf the LF bytes and *high whether any byte >= 0x80 lies before the returned
@@ -67,31 +84,47 @@ static size_t scan(unsigned *st_io, const uint8_t *p, size_t n, bool stop, int64
 #if defined(__SSE2__)
   const __m128i vq = _mm_set1_epi8('"'), vc = _mm_set1_epi8(','), vr = _mm_set1_epi8('\r'),
                 vn = _mm_set1_epi8('\n');
-  for (; k + 16 <= n; k += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-    unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
-    unsigned ml = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
-    unsigned ms =
-        mq | ml |
-        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vr)));
-    unsigned mh = (unsigned)_mm_movemask_epi8(v);
-    unsigned from = 0; /* bytes [k, k + from) are read */
-    for (;;) {
-      unsigned m = (st == CSV_QUO ? mq : ms) >> from << from;
-      if (!m) break;
-      unsigned i = (unsigned)__builtin_ctz(m);
-      if (i > from) st = after_other[st];
-      st = trans[st][p[k + i]];
+  for (; k + 64 <= n; k += 64) {
+    const __m128i *q = (const __m128i *)(const void *)(p + k);
+    __m128i v0 = _mm_loadu_si128(q), v1 = _mm_loadu_si128(q + 1), v2 = _mm_loadu_si128(q + 2),
+            v3 = _mm_loadu_si128(q + 3);
+    uint64_t mq = eq_mask64(v0, v1, v2, v3, vq), ml = eq_mask64(v0, v1, v2, v3, vn),
+             mc = eq_mask64(v0, v1, v2, v3, vc), mt = ml | eq_mask64(v0, v1, v2, v3, vr);
+    bool mh = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3))) != 0;
+    uint64_t open = mq & ((mc | mt) << 1); /* quotes right after ',' or CR/LF */
+    unsigned from = 0;                     /* bytes [k, k + from) are read */
+    while (from < 64) {
+      unsigned i;
+      if (st == CSV_QQ) {
+        i = from;
+        st = trans[st][p[k + i]];
+      } else if (st == CSV_QUO) {
+        uint64_t m = mq >> from << from;
+        if (!m) break;
+        i = (unsigned)__builtin_ctzll(m);
+        st = CSV_QQ;
+      } else {
+        uint64_t here = st == CSV_ROW || st == CSV_SEP ? 1ull << from : 0;
+        uint64_t m = (mt | (mq & (open | here))) >> from << from;
+        if (!m) {
+          st = mc >> 63 ? CSV_SEP : CSV_UNQ;
+          break;
+        }
+        i = (unsigned)__builtin_ctzll(m);
+        st = mq >> i & 1 ? CSV_QUO : CSV_ROW;
+      }
       from = i + 1;
       if (stop && st == CSV_ROW) {
-        unsigned below = (1u << i) - 1;
-        if (ml & below) lf += __builtin_popcount(ml & below);
-        *st_io = st, *lf_out = lf, *high_out = high | (mh & below);
+        uint64_t below = (1ull << i) - 1;
+        if (ml & below) lf += popcount64(ml & below);
+        if (mh) /* the block has a byte >= 0x80: is it before the stop? */
+          for (unsigned j = 0; j < i && !high; j++)
+            high = p[k + j] >= 0x80;
+        *st_io = st, *lf_out = lf, *high_out = high;
         return k + i;
       }
     }
-    if (from < 16) st = after_other[st];
-    if (ml) lf += __builtin_popcount(ml);
+    if (ml) lf += popcount64(ml);
     high |= mh;
   }
 #endif
