@@ -315,6 +315,36 @@ TEST(smap_matches_run_and_composes_associatively) {
   }
 }
 
+/* The block scanner behind csv_run / csv_first_row_state / csv_smap_of against csv_step byte
+ * by byte, on inputs dense and sparse in syntax (long ordinary runs cross 64-byte blocks). */
+TEST(scanner_matches_bytewise_steps) {
+  static const uint8_t sparse[] = {'a', 'b', 'c', 'd', 'e',  'f',  'g', 'h', 'i', 'j',  'k',
+                                   'l', 'm', 'n', 'o', 0xC3, 0xA9, ' ', ',', '"', '\n', '\r'};
+  uint8_t buf[1000];
+  for (int iter = 0; iter < 4000; iter++) {
+    size_t n = rnd() % sizeof buf;
+    if (iter % 2)
+      random_bytes(buf, n);
+    else
+      for (size_t i = 0; i < n; i++) /* mostly ordinary bytes; the last 4 are syntax */
+        buf[i] = sparse[rnd() % 8 ? rnd() % (sizeof sparse - 4) : rnd() % sizeof sparse];
+    for (int s = 0; s < CSV_NSTATES; s++) {
+      int st = s;
+      int64_t first = st == CSV_ROW ? 0 : -1, lf = 0;
+      for (size_t i = 0; i < n; i++) {
+        st = csv_step(st, buf[i]);
+        lf += buf[i] == '\n';
+        if (first < 0 && st == CSV_ROW) first = (int64_t)i + 1;
+      }
+      CHECK_INT(csv_run(s, buf, n), st);
+      CHECK_INT(csv_first_row_state(s, buf, n), first);
+      csv_smap m = csv_smap_of(buf, n);
+      CHECK_INT(m.to[s], st);
+      CHECK_INT(m.lf, lf);
+    }
+  }
+}
+
 /* ---- every split point -------------------------------------------------------------------- */
 
 TEST(every_split_of_edge_files) {
