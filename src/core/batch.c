@@ -36,9 +36,10 @@ static void col_init(column *c, const field_def *f) {
   c->name = xstrdup(f->name);
   c->type = f->type;
   c->nullable = f->nullable;
-  if (c->type == COL_STRING) {
-    c->offsets = xcalloc(1, sizeof *c->offsets);
-  }
+  /* Every buffer exists from the start, so an empty column never hands a NULL pointer to
+   * memcpy, memchr or MPI (undefined even for zero bytes). */
+  col_reserve(c, 1, 1);
+  if (c->type == COL_STRING) c->offsets[0] = 0;
 }
 
 batch *batch_new(const field_def *fields, int nfields) {
