@@ -96,11 +96,10 @@ int h5_read_info(const char *path, field_def **fields, int *nfields, int64_t *nr
   return rc;
 }
 
-/* Collective: opens /<col>/<name>, checks it has `want` elements and reads this rank's `count`
+/* Opens /<col>/<name>, checks it has `want` elements and reads this rank's `count`
  * elements at `start` into buf. Returns ATH_OK or ATH_ERR (this rank's view). */
-static int read_dataset(MPI_Comm comm, hid_t file, const char *col, const char *name, hid_t mtype,
-                        int64_t want, int64_t start, int64_t count, void *buf, hid_t dxpl,
-                        const h5where *w) {
+static int read_dataset(hid_t file, const char *col, const char *name, hid_t mtype, int64_t want,
+                        int64_t start, int64_t count, void *buf, hid_t dxpl, const h5where *w) {
   char object[512];
   snprintf(object, sizeof object, "/%s/%s", col, name);
   hid_t dset = H5Dopen2(file, object, H5P_DEFAULT);
@@ -115,9 +114,8 @@ static int read_dataset(MPI_Comm comm, hid_t file, const char *col, const char *
     rc = ath_fail(w->err, ATH_ERR, "%s: %s: elements [%lld, %lld) past its end %lld (rank %d)",
                   w->path, object, (long long)start, (long long)(start + count), (long long)len,
                   w->rank);
-  if (rc != ATH_OK) count = 0; /* still join the collective rounds */
-  if (h5u_io(comm, false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl) < 0 &&
-      rc == ATH_OK)
+  if (rc == ATH_OK &&
+      h5u_io(false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl) < 0)
     rc = h5u_fail(w, object, "read");
   if (dset >= 0) H5Dclose(dset);
   return rc;
@@ -139,15 +137,14 @@ static int rebase_offsets(column *c, int64_t n, int64_t lo, const h5where *w) {
  * a table of `total` rows. */
 static int read_strings(MPI_Comm comm, hid_t file, column *c, int64_t lo, int64_t n, int64_t total,
                         hid_t dxpl, const h5where *w) {
-  int rc = read_dataset(comm, file, c->name, "offsets", H5T_NATIVE_INT64, total + 1, lo, n + 1,
+  int rc = read_dataset(file, c->name, "offsets", H5T_NATIVE_INT64, total + 1, lo, n + 1,
                         c->offsets, dxpl, w);
   int64_t base = c->offsets[0];
   if (rc == ATH_OK) rc = rebase_offsets(c, n, lo, w);
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) return rc;
   int64_t nb = c->offsets[n];
   col_reserve(c, 0, (size_t)nb);
-  rc =
-      read_dataset(comm, file, c->name, "bytes", H5T_NATIVE_UINT8, -1, base, nb, c->bytes, dxpl, w);
+  rc = read_dataset(file, c->name, "bytes", H5T_NATIVE_UINT8, -1, base, nb, c->bytes, dxpl, w);
   c->nbytes = (size_t)nb;
   return rc;
 }
@@ -163,12 +160,11 @@ static int read_column(MPI_Comm comm, hid_t file, column *c, int64_t lo, int64_t
     hid_t mtype = c->type == COL_DOUBLE ? H5T_NATIVE_DOUBLE
                   : c->type == COL_BOOL ? H5T_NATIVE_UINT8
                                         : H5T_NATIVE_INT64;
-    rc = read_dataset(comm, file, c->name, "values", mtype, total, lo, n, c->values, dxpl, w);
+    rc = read_dataset(file, c->name, "values", mtype, total, lo, n, c->values, dxpl, w);
   }
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) return rc;
   if (c->nullable)
-    rc = read_dataset(comm, file, c->name, "valid", H5T_NATIVE_UINT8, total, lo, n, c->valid, dxpl,
-                      w);
+    rc = read_dataset(file, c->name, "valid", H5T_NATIVE_UINT8, total, lo, n, c->valid, dxpl, w);
   else if (n > 0)
     memset(c->valid, 1, (size_t)n);
   c->n = n;
@@ -209,7 +205,7 @@ int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err) 
   batch *b = NULL;
   int rc = open_table(comm, &file, &fields, &nfields, &total, &w);
   if (rc != ATH_OK) goto out;
-  if ((dxpl = h5u_dxpl_collective()) < 0) rc = h5u_fail(&w, NULL, "MPI-IO property lists");
+  if ((dxpl = h5u_dxpl_independent()) < 0) rc = h5u_fail(&w, NULL, "MPI-IO property lists");
   if ((rc = h5u_agree(comm, rc, &mine)) != ATH_OK) goto out;
   int64_t lo = w.rank * total / size, hi = (w.rank + 1) * total / size;
   b = batch_new(fields, nfields);

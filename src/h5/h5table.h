@@ -19,8 +19,9 @@
  *
  * A null row still has its slot: 0 in values, an empty range in bytes. Rows are in rank order
  * (all of rank 0's rows, then rank 1's, ...). Datasets are contiguous, unfiltered, allocated
- * early and never filled, each rank writing its hyperslab collectively; string offsets are
- * global (each rank adds the exclusive scan of the byte counts before it). A table of zero
+ * early and never filled, each rank writing its hyperslab (one contiguous range per dataset)
+ * with independent MPI-IO; only the metadata is collective. String offsets are global (each
+ * rank adds the exclusive scan of the byte counts before it). A table of zero
  * rows has zero-length datasets and is still a valid file.
  *
  * Determinism: no object modification times and no metadata aggregation blocks, so the same
@@ -66,8 +67,8 @@ int h5_read_info(const char *path, field_def **fields, int *nfields, int64_t *nr
 void h5_free_fields(field_def *fields, int nfields);
 
 /* Largest number of bytes one rank moves in one H5Dwrite/H5Dread call (default 1 GiB); larger
- * selections are split into rounds that every rank joins, so MPI-IO's int counts never
- * overflow. Exposed so tests can force many rounds on small data; returns the old value. */
+ * selections are split into pieces, so MPI-IO's int counts never overflow. Exposed so tests can
+ * force many pieces on small data; returns the old value. */
 size_t h5_set_piece_bytes(size_t bytes);
 
 #endif

@@ -66,10 +66,10 @@ hid_t h5u_fapl_mpio(MPI_Comm comm) {
   return fapl;
 }
 
-hid_t h5u_dxpl_collective(void) {
+hid_t h5u_dxpl_independent(void) {
   hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   if (dxpl < 0) return H5I_INVALID_HID;
-  if (H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0) {
+  if (H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_INDEPENDENT) < 0) {
     H5Pclose(dxpl);
     return H5I_INVALID_HID;
   }
@@ -205,52 +205,51 @@ int h5u_get_attr(hid_t loc, const char *key, hid_t type, void *value) {
   return rc;
 }
 
-/* One round of h5u_io: moves elements [start, start + n) of the dataset (n may be 0: selects
- * none) from/to buf. Returns 0 or -1. */
-static int io_round(bool write, hid_t dset, hid_t memtype, int64_t start, int64_t n, void *buf,
-                    hid_t dxpl) {
+/* One piece of h5u_io: moves elements [start, start + n) (n > 0) of the dataset from/to buf.
+ * Returns 0 or -1. */
+static int io_piece(bool write, hid_t dset, hid_t fspace, hid_t memtype, int64_t start, int64_t n,
+                    void *buf, hid_t dxpl) {
   int rc = -1;
-  hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-  hsize_t off = (hsize_t)start, cnt = (hsize_t)(n > 0 ? n : 1);
-  static uint8_t dummy[8];
-  if ((fspace = H5Dget_space(dset)) < 0) goto out;
+  hid_t mspace = H5I_INVALID_HID;
+  hsize_t off = (hsize_t)start, cnt = (hsize_t)n;
   if ((mspace = H5Screate_simple(1, &cnt, NULL)) < 0) goto out;
-  if (n > 0) {
-    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0) goto out;
-  } else if (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0) {
-    goto out;
-  }
-  if (!buf) buf = dummy;
+  if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0) goto out;
   herr_t st = write ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf)
                     : H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
   rc = st < 0 ? -1 : 0;
 out:
   if (mspace >= 0) H5Sclose(mspace);
-  if (fspace >= 0) H5Sclose(fspace);
   return rc;
 }
 
-int h5u_io(MPI_Comm comm, bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start,
-           int64_t count, void *buf, int64_t add, hid_t dxpl) {
-  int64_t per = (int64_t)(piece_bytes / elem);
-  if (per < 1) per = 1;
-  int64_t mine = (count + per - 1) / per, rounds = 0;
-  MPI_Allreduce(&mine, &rounds, 1, MPI_INT64_T, MPI_MAX, comm);
+/* Elements per piece when offsets are rebased on the way out: small enough that the copy stays
+ * in cache between the add and the kernel's copy into the page cache. */
+enum { ADD_PIECE_BYTES = 1 << 20 };
+
+int h5u_io(bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start, int64_t count,
+           void *buf, int64_t add, hid_t dxpl) {
   if (dset < 0) return -1;
-  int64_t *tmp = NULL;
-  if (write && add != 0 && count > 0) tmp = xmalloc((size_t)(count < per ? count : per) * elem);
+  if (count <= 0) return 0;
+  bool rebase = write && add != 0;
+  size_t piece = rebase && piece_bytes > ADD_PIECE_BYTES ? ADD_PIECE_BYTES : piece_bytes;
+  int64_t per = (int64_t)(piece / elem);
+  if (per < 1) per = 1;
+  hid_t fspace = H5Dget_space(dset);
+  if (fspace < 0) return -1;
+  int64_t *tmp = rebase ? xmalloc((size_t)(count < per ? count : per) * elem) : NULL;
   int rc = 0;
-  for (int64_t k = 0; k < rounds; k++) {
-    int64_t lo = k * per < count ? k * per : count;
+  for (int64_t lo = 0; lo < count && rc == 0; lo += per) {
     int64_t n = count - lo < per ? count - lo : per;
-    void *p = buf ? (char *)buf + (size_t)lo * elem : NULL;
-    if (tmp && n > 0) {
+    void *p = (char *)buf + (size_t)lo * elem;
+    if (tmp) {
+      const int64_t *src = (const int64_t *)buf + lo;
       for (int64_t i = 0; i < n; i++)
-        tmp[i] = ((const int64_t *)buf)[lo + i] + add;
+        tmp[i] = src[i] + add;
       p = tmp;
     }
-    if (io_round(write, dset, memtype, start + lo, n, p, dxpl) < 0) rc = -1;
+    rc = io_piece(write, dset, fspace, memtype, start + lo, n, p, dxpl);
   }
   free(tmp);
+  H5Sclose(fspace);
   return rc;
 }

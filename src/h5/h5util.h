@@ -1,5 +1,5 @@
 /* Internal helpers shared by the HDF5 table writer and reader: error capture, rank agreement,
- * property lists, attributes and the piecewise collective I/O. Not part of the public API. */
+ * property lists, attributes and the piecewise independent I/O. Not part of the public API. */
 #ifndef ATHLETE_H5_H5UTIL_H
 #define ATHLETE_H5_H5UTIL_H
 
@@ -33,8 +33,11 @@ int h5u_agree(MPI_Comm comm, int status, ath_error *err);
 
 /* File access list for MPI-IO over `comm` (caller closes), or H5I_INVALID_HID. */
 hid_t h5u_fapl_mpio(MPI_Comm comm);
-/* Transfer list for collective MPI-IO (caller closes), or H5I_INVALID_HID. */
-hid_t h5u_dxpl_collective(void);
+/* Transfer list for independent MPI-IO (caller closes), or H5I_INVALID_HID. Each rank's
+ * share of a dataset is one contiguous range, so collective buffering would only add copies and
+ * synchronisation: raw data moves independently, straight between the caller's buffer and the
+ * file. */
+hid_t h5u_dxpl_independent(void);
 
 /* Creates the group `name` with a UTF-8 link name (caller closes), or H5I_INVALID_HID. */
 hid_t h5u_create_group(hid_t loc, const char *name);
@@ -58,15 +61,13 @@ int h5u_get_attr(hid_t loc, const char *key, hid_t type, void *value);
 /* Current largest bytes per rank per H5Dwrite/H5Dread call. */
 size_t h5u_piece_bytes(void);
 
-/* Collective over `comm`: writes (or reads) `count` elements of `elem` bytes between `buf`
- * and elements [start, start + count) of the 1-D dataset `dset`, in as many rounds as the
- * rank with the most data needs (every rank joins every round; a rank with nothing left
- * selects none). When writing, `add` is added to every (int64) element on the way out,
- * through a piece-sized copy (used for global string offsets); pass 0 otherwise.
- * Returns 0, or -1 after a failed HDF5 call on this rank (it still calls every remaining
- * round, so the ranks' collective calls stay matched). With dset < 0 (its creation or opening
- * failed here) it joins only the agreement on the number of rounds and returns -1. */
-int h5u_io(MPI_Comm comm, bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start,
-           int64_t count, void *buf, int64_t add, hid_t dxpl);
+/* Independent (no MPI calls of ours, no collective transfer): writes (or reads) `count`
+ * elements of `elem` bytes between `buf` and elements [start, start + count) of the 1-D dataset
+ * `dset`, in pieces of at most h5u_piece_bytes() (so MPI-IO's int counts never overflow); count
+ * 0 moves nothing. When writing, `add` is added to every (int64) element on the way out,
+ * through a copy of at most 1 MiB per piece (used for global string offsets); pass 0 otherwise.
+ * Returns 0, or -1 after a failed HDF5 call (or when dset < 0). */
+int h5u_io(bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start, int64_t count,
+           void *buf, int64_t add, hid_t dxpl);
 
 #endif

@@ -103,22 +103,22 @@ static void byte_range(const layout *lay, int col, int64_t *start, int64_t *tota
   }
 }
 
-/* Collective: creates /<group>/<name> with `total` elements of `ftype` and writes this rank's
- * `count` elements from buf at `start` (adding `add` to each, see h5u_io). Returns the status
- * agreed by all ranks. */
-static int write_dataset(MPI_Comm comm, hid_t group, const char *gname, const char *name,
-                         hid_t ftype, hid_t mtype, int64_t total, int64_t start, int64_t count,
-                         const void *buf, int64_t add, hid_t dxpl, const h5where *w) {
+/* Collective for the metadata only: creates /<group>/<name> with `total` elements of `ftype`
+ * and writes this rank's `count` elements from buf at `start` independently (adding `add` to
+ * each, see h5u_io). Returns this rank's status (no agreement: the caller creates every dataset
+ * of a column on every rank whatever happened, then agrees once). */
+static int write_dataset(hid_t group, const char *gname, const char *name, hid_t ftype, hid_t mtype,
+                         int64_t total, int64_t start, int64_t count, const void *buf, int64_t add,
+                         hid_t dxpl, const h5where *w) {
   char object[512];
   snprintf(object, sizeof object, "%s%s/%s", gname[0] ? "/" : "", gname, name);
   hid_t dset = h5u_create_dataset(group, name, ftype, total);
   int rc = dset < 0 ? h5u_fail(w, object, "create dataset") : ATH_OK;
   size_t elem = H5Tget_size(mtype);
-  if (h5u_io(comm, true, dset, mtype, elem, start, count, (void *)buf, add, dxpl) < 0 &&
-      rc == ATH_OK)
+  if (dset >= 0 && h5u_io(true, dset, mtype, elem, start, count, (void *)buf, add, dxpl) < 0)
     rc = h5u_fail(w, object, "write");
   if (dset >= 0 && H5Dclose(dset) < 0 && rc == ATH_OK) rc = h5u_fail(w, object, "close dataset");
-  return h5u_agree(comm, rc, w->err);
+  return rc;
 }
 
 /* File and memory types of a fixed-width column's values. */
@@ -136,29 +136,32 @@ static void value_types(col_type t, hid_t *ftype, hid_t *mtype) {
 }
 
 /* Collective: the datasets of one column (offsets + bytes, or values; valid if nullable). */
-static int write_data(MPI_Comm comm, hid_t g, const column *c, int col, const layout *lay,
-                      hid_t dxpl, const h5where *w) {
+static int write_data(hid_t g, const column *c, int col, const layout *lay, hid_t dxpl,
+                      const h5where *w) {
   int64_t n = c->n, start = lay->row_start, total = lay->total_rows;
-  int rc = ATH_OK;
+  int rc = ATH_OK, rc2;
+  /* Every dataset is created on every rank even after a local failure (creation is collective
+   * metadata); the first failure is the one reported. */
   if (c->type == COL_STRING) {
     int64_t bstart, btotal;
     byte_range(lay, col, &bstart, &btotal);
     /* The last rank also writes the closing offset (== btotal). */
     int64_t noff = n + (lay->rank == lay->size - 1);
-    rc = write_dataset(comm, g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1,
-                       start, noff, c->offsets, bstart, dxpl, w);
-    if (rc == ATH_OK)
-      rc = write_dataset(comm, g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
-                         (int64_t)c->nbytes, c->bytes, 0, dxpl, w);
+    rc = write_dataset(g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1, start,
+                       noff, c->offsets, bstart, dxpl, w);
+    rc2 = write_dataset(g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
+                        (int64_t)c->nbytes, c->bytes, 0, dxpl, w);
   } else {
     hid_t ftype, mtype;
     value_types(c->type, &ftype, &mtype);
-    rc = write_dataset(comm, g, c->name, "values", ftype, mtype, total, start, n, c->values, 0,
-                       dxpl, w);
+    rc2 = write_dataset(g, c->name, "values", ftype, mtype, total, start, n, c->values, 0, dxpl, w);
   }
-  if (rc == ATH_OK && c->nullable)
-    rc = write_dataset(comm, g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
-                       c->valid, 0, dxpl, w);
+  if (rc == ATH_OK) rc = rc2;
+  if (c->nullable) {
+    rc2 = write_dataset(g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
+                        c->valid, 0, dxpl, w);
+    if (rc == ATH_OK) rc = rc2;
+  }
   return rc;
 }
 
@@ -174,7 +177,7 @@ static int write_column(MPI_Comm comm, hid_t file, const column *c, int col, con
       h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
       h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0)
     rc = h5u_fail(w, object, "write attributes");
-  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = write_data(comm, g, c, col, lay, dxpl, w);
+  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = write_data(g, c, col, lay, dxpl, w);
   H5Gclose(g);
   return rc;
 }
@@ -190,11 +193,12 @@ static int write_root(hid_t file, const char *const *keys, const char *const *va
   return ATH_OK;
 }
 
-/* Collective: /_partitions, each rank writing its own entry. */
+/* Collective: /_partitions, each rank writing its own entry; the agreed status. */
 static int write_partitions(MPI_Comm comm, hid_t file, const layout *lay, hid_t dxpl,
                             const h5where *w) {
-  return write_dataset(comm, file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
-                       lay->rank, 1, &lay->rows[lay->rank], 0, dxpl, w);
+  int rc = write_dataset(file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
+                         lay->rank, 1, &lay->rows[lay->rank], 0, dxpl, w);
+  return h5u_agree(comm, rc, w->err);
 }
 
 /* Collective: creates the file and writes everything into it; the file is closed on return
@@ -204,7 +208,7 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
   hid_t fcpl = H5I_INVALID_HID;
   int rc = ATH_OK;
-  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_collective()) < 0 ||
+  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_independent()) < 0 ||
       (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
     rc = h5u_fail(w, NULL, "MPI-IO property lists");
   /* No metadata / small-data aggregation blocks: HDF5 1.10 writes their unused tails from
