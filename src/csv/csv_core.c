@@ -263,6 +263,21 @@ static size_t utf8_seq(const uint8_t *p, size_t n) {
 bool csv_utf8_valid(const uint8_t *p, size_t n) {
   size_t i = 0;
   while (i < n) {
+#if defined(__SSE2__)
+    if (i + 16 <= n) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+      unsigned m = (unsigned)_mm_movemask_epi8(v);
+      if (!m) {
+        i += 16;
+        continue;
+      }
+      i += (unsigned)__builtin_ctz(m); /* the first byte >= 0x80 */
+      size_t len = utf8_seq(p + i, n - i);
+      if (!len) return false;
+      i += len;
+      continue;
+    }
+#endif
     if (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, p + i, 8);

@@ -250,6 +250,8 @@ int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
                     .truncated = s.read_end < s.tail_end};
     rc = csv_parse_chunk(&ch, name, *rows, *rejects, &st->records, &st->rejects, err);
   }
+  free(buf); /* the slice is parsed: give its memory back before waiting for the others */
+  buf = NULL;
   rc = agree(comm, rc, err);
   st->bytes = hi_off - lo;
   st->lines = s.total_lf + (S > 0 && hi.last_byte != '\n');

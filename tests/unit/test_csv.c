@@ -508,6 +508,17 @@ TEST(utf8_validation) {
   CHECK(!csv_utf8_valid((const uint8_t *)"\xF4\x90\x80\x80", 4));  /* > U+10FFFF */
   CHECK(!csv_utf8_valid((const uint8_t *)"abcdefgh\xE2\x82", 10)); /* truncated */
   CHECK(!csv_utf8_valid((const uint8_t *)"\x80", 1));
+  /* a sequence, a broken one and a cut one at every offset of a longer ASCII buffer (the
+   * validator skips ASCII a block at a time) */
+  for (size_t len = 1; len <= 70; len++)
+    for (size_t at = 0; at + 1 <= len; at++) {
+      uint8_t buf[80];
+      memset(buf, 'x', sizeof buf);
+      memcpy(buf + at, "\xE2\x82\xAC", 3);
+      CHECK(csv_utf8_valid(buf, len) == (at + 3 <= len));
+      memcpy(buf + at, "\xC0\xAF", 2);
+      CHECK(!csv_utf8_valid(buf, len));
+    }
 }
 
 /* ---- the MPI API on one rank -------------------------------------------------------------- */
