@@ -114,108 +114,57 @@ bool row_equal(const batch *a, int64_t i, const batch *b, int64_t j) {
   return true;
 }
 
-/* ---- row serialisation: per column one validity byte, then (if valid) the value: strings as
- * a 4-byte length and the bytes, fixed-width types as their native bytes. -------------------- */
+/* ---- column-wise streams ------------------------------------------------------------------
+ * The stream from one rank to destination d holds the n_d rows bound for d (in source order)
+ * column by column: per column a validity byte per row, then for fixed-width types the values
+ * (a null as zero bytes), for strings a 4-byte length per row (0 for a null) and then all the
+ * string bytes; after the last column, when tags are shuffled, one 8-byte tag per row. Each
+ * piece is a "segment"; a receiver decodes a column of a source with a few memcpy calls. */
 
-/* Serialised size of row i; adds each string cell's length to col_bytes[column]. */
-static size_t row_size(const batch *b, int64_t i, uint64_t *col_bytes) {
-  size_t n = (size_t)b->ncols;
-  for (int k = 0; k < b->ncols; k++) {
-    const column *c = &b->cols[k];
-    if (col_is_null(c, i)) continue;
-    if (c->type == COL_STRING) {
-      size_t len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
-      n += 4 + len;
-      col_bytes[k] += len;
-    } else {
-      n += col_type_width(c->type);
-    }
-  }
-  return n;
+static size_t min_u64(uint64_t a, size_t b) {
+  return a < b ? (size_t)a : b;
 }
 
-/* Writes row i at dst (row_size bytes); returns the end. */
-static uint8_t *row_write(const batch *b, int64_t i, uint8_t *dst) {
-  for (int k = 0; k < b->ncols; k++) {
-    const column *c = &b->cols[k];
-    bool valid = !col_is_null(c, i);
-    *dst++ = valid;
-    if (!valid) continue;
-    if (c->type == COL_STRING) {
-      size_t len;
-      const uint8_t *p = col_str(c, i, &len);
-      uint32_t l32 = (uint32_t)len;
-      memcpy(dst, &l32, 4);
-      if (len) memcpy(dst + 4, p, len); /* an empty column may have no byte buffer */
-      dst += 4 + len;
-    } else {
-      size_t w = col_type_width(c->type);
-      memcpy(dst, (const char *)c->values + (size_t)i * w, w);
-      dst += w;
-    }
-  }
-  return dst;
-}
+typedef enum seg_kind { SEG_VALID, SEG_FIX1, SEG_FIX8, SEG_LEN, SEG_BYTES, SEG_TAG } seg_kind;
 
-/* Appends the serialised row at src to b; returns the end of the row. Writes straight into
- * the column buffers: shuffle_batch reserves their exact sizes first (col_reserve is called
- * only if a buffer would overflow, which a well-formed stream never does). */
-static const uint8_t *row_read(batch *b, const uint8_t *src) {
-  for (int k = 0; k < b->ncols; k++) {
-    column *c = &b->cols[k];
-    bool valid = *src++;
-    if (c->type == COL_STRING) {
-      uint32_t len = 0;
-      if (valid) memcpy(&len, src, 4);
-      if ((size_t)c->n + 1 > c->cap || c->nbytes + len > c->bytes_cap) col_reserve(c, 1, len);
-      if (len) memcpy(c->bytes + c->nbytes, src + 4, len);
-      src += valid ? 4 + (size_t)len : 0;
-      c->nbytes += len;
-      c->offsets[c->n + 1] = (int64_t)c->nbytes;
-    } else {
-      size_t w = col_type_width(c->type);
-      if ((size_t)c->n + 1 > c->cap) col_reserve(c, 1, 0);
-      char *dst = (char *)c->values + (size_t)c->n * w;
-      valid ? memcpy(dst, src, w) : memset(dst, 0, w);
-      src += valid ? w : 0;
-    }
-    c->valid[c->n++] = valid;
-    c->null_count += !valid;
-  }
-  b->nrows++;
-  return src;
-}
-
-/* ---- the exchange -------------------------------------------------------------------------- */
+typedef struct segment {
+  seg_kind kind;
+  int col;
+  size_t stride; /* bytes per row (0 for SEG_BYTES) */
+} segment;
 
 typedef struct shuffle_plan {
-  int size;
+  int size, rank, ncols, nseg;
   size_t cap;          /* bytes per destination per round */
+  segment *seg;        /* the segments of every stream, in order */
+  const uint64_t *tag; /* per input row, or NULL */
   int64_t *order;      /* row indices grouped by destination (counting sort, stable) */
   int64_t *start;      /* [size + 1]: rows of destination d are order[start[d] .. start[d+1]) */
-  uint64_t *send_tot;  /* bytes bound for each destination */
-  uint64_t *recv_tot;  /* bytes coming from each source */
+  uint64_t *send_tot;  /* bytes bound for each destination (0 for this rank: copied locally) */
+  uint64_t *recv_tot;  /* bytes coming from each source (0 for this rank) */
   uint64_t *send_rows; /* rows bound for each destination */
   uint64_t *recv_rows; /* rows coming from each source */
   uint64_t *send_col;  /* [size * ncols]: string bytes per destination and column */
   uint64_t *recv_col;  /* [size * ncols]: string bytes per source and column */
-  uint32_t *rsz;       /* serialised size of each input row */
 } shuffle_plan;
 
-/* Send cursor of one destination stream: next row and byte offset inside it. */
+/* Send cursor of one destination stream: segment, bytes of it sent, and inside a SEG_BYTES
+ * segment the next row (position in the destination's rows) and byte inside it. */
 typedef struct stream_cursor {
-  int64_t pos;
-  size_t roff;
+  int seg;
+  size_t off;
+  int64_t srow;
+  size_t sbyte;
 } stream_cursor;
 
 static void plan_free(shuffle_plan *p) {
+  free(p->seg);
   free(p->order);
   free(p->start);
   free(p->send_tot);
   free(p->recv_tot);
   free(p->send_rows);
   free(p->recv_rows);
-  free(p->rsz);
   free(p->send_col);
   free(p->recv_col);
 }
@@ -227,33 +176,65 @@ static int mpi_fail(ath_error *err, int rc, const char *what) {
   return ath_fail(err, ATH_ERR, "shuffle: %s failed: %.*s", what, len, msg);
 }
 
+static void plan_segments(const batch *in, shuffle_plan *p) {
+  p->seg = xmalloc((size_t)(3 * in->ncols + 1) * sizeof *p->seg);
+  int n = 0;
+  for (int k = 0; k < in->ncols; k++) {
+    col_type t = in->cols[k].type;
+    p->seg[n++] = (segment){SEG_VALID, k, 1};
+    if (t == COL_STRING) {
+      p->seg[n++] = (segment){SEG_LEN, k, 4};
+      p->seg[n++] = (segment){SEG_BYTES, k, 0};
+    } else {
+      size_t w = col_type_width(t);
+      p->seg[n++] = (segment){w == 1 ? SEG_FIX1 : SEG_FIX8, k, w};
+    }
+  }
+  if (p->tag) p->seg[n++] = (segment){SEG_TAG, -1, 8};
+  p->nseg = n;
+}
+
+/* Bytes of segment g in the stream to (or from) a peer with `rows` rows and string bytes
+ * colb[column]. */
+static uint64_t seg_len(const segment *g, uint64_t rows, const uint64_t *colb) {
+  return g->kind == SEG_BYTES ? colb[g->col] : rows * g->stride;
+}
+
 /* Groups rows by destination and sizes the streams; returns ATH_OK or (locally) ATH_ERR on a
  * destination out of range or a string too long for the 4-byte length. */
 static int plan_local(const batch *in, const int *dest, shuffle_plan *p, ath_error *err) {
   int64_t n = in->nrows;
+  size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
   p->start = xcalloc((size_t)p->size + 1, sizeof *p->start);
   p->send_tot = xcalloc((size_t)p->size, sizeof *p->send_tot);
   p->send_rows = xcalloc((size_t)p->size, sizeof *p->send_rows);
   p->recv_tot = xcalloc((size_t)p->size, sizeof *p->recv_tot);
   p->recv_rows = xcalloc((size_t)p->size, sizeof *p->recv_rows);
   p->order = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->order);
-  p->rsz = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *p->rsz);
-  size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
   p->send_col = xcalloc((size_t)p->size * nc, sizeof *p->send_col);
   p->recv_col = xcalloc((size_t)p->size * nc, sizeof *p->recv_col);
+  plan_segments(in, p);
   for (int64_t i = 0; i < n; i++) {
     if (dest[i] < 0 || dest[i] >= p->size)
       return ath_fail(err, ATH_ERR, "shuffle: row %lld has destination %d outside 0..%d",
                       (long long)i, dest[i], p->size - 1);
-    size_t sz = row_size(in, i, p->send_col + (size_t)dest[i] * nc);
-    if (sz > UINT32_MAX)
-      return ath_fail(err, ATH_ERR, "shuffle: row %lld exceeds 4 GiB", (long long)i);
-    p->rsz[i] = (uint32_t)sz;
-    p->send_tot[dest[i]] += sz;
     p->send_rows[dest[i]]++;
   }
-  for (int d = 0; d < p->size; d++)
+  for (int k = 0; k < in->ncols; k++) {
+    const column *c = &in->cols[k];
+    if (c->type != COL_STRING) continue;
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t len = (uint64_t)(c->offsets[i + 1] - c->offsets[i]);
+      if (len > UINT32_MAX)
+        return ath_fail(err, ATH_ERR, "shuffle: row %lld has a string over 4 GiB", (long long)i);
+      p->send_col[(size_t)dest[i] * nc + (size_t)k] += len;
+    }
+  }
+  for (int d = 0; d < p->size; d++) {
+    for (int g = 0; g < p->nseg; g++)
+      p->send_tot[d] += seg_len(&p->seg[g], p->send_rows[d], p->send_col + (size_t)d * nc);
     p->start[d + 1] = p->start[d] + (int64_t)p->send_rows[d];
+  }
   int64_t *fill = xmalloc((size_t)p->size * sizeof *fill);
   memcpy(fill, p->start, (size_t)p->size * sizeof *fill);
   for (int64_t i = 0; i < n; i++)
@@ -262,39 +243,105 @@ static int plan_local(const batch *in, const int *dest, shuffle_plan *p, ath_err
   return ATH_OK;
 }
 
-/* Fills up to `want` bytes of destination d's stream into dst, advancing the cursor. A row
- * that does not fit whole is serialised into *scratch and copied in pieces across rounds. */
+/* Writes the per-row values of stride segment g for the rows idx[0..m) at dst. */
+static void put_rows(const batch *in, const shuffle_plan *p, const segment *g, const int64_t *idx,
+                     size_t m, uint8_t *dst) {
+  const column *c = g->col >= 0 ? &in->cols[g->col] : NULL;
+  switch (g->kind) {
+  case SEG_VALID:
+    for (size_t j = 0; j < m; j++)
+      dst[j] = c->valid[idx[j]] != 0;
+    break;
+  case SEG_FIX1: {
+    const uint8_t *v = c->values;
+    for (size_t j = 0; j < m; j++)
+      dst[j] = c->valid[idx[j]] ? v[idx[j]] : 0;
+    break;
+  }
+  case SEG_FIX8: {
+    const uint64_t *v = c->values;
+    for (size_t j = 0; j < m; j++) {
+      uint64_t x = c->valid[idx[j]] ? v[idx[j]] : 0;
+      memcpy(dst + 8 * j, &x, 8);
+    }
+    break;
+  }
+  case SEG_LEN:
+    for (size_t j = 0; j < m; j++) {
+      uint32_t l = (uint32_t)(c->offsets[idx[j] + 1] - c->offsets[idx[j]]);
+      memcpy(dst + 4 * j, &l, 4);
+    }
+    break;
+  case SEG_TAG:
+    for (size_t j = 0; j < m; j++)
+      memcpy(dst + 8 * j, &p->tag[idx[j]], 8);
+    break;
+  case SEG_BYTES:
+    break;
+  }
+}
+
+/* Fills the next `want` bytes of destination d's stream into dst, advancing the cursor. */
 static void fill_stream(const batch *in, const shuffle_plan *p, int d, stream_cursor *cur,
-                        uint8_t *dst, size_t want, uint8_t **scratch, size_t *scratch_cap) {
-  size_t filled = 0;
-  while (filled < want) {
-    int64_t i = p->order[p->start[d] + cur->pos];
-    size_t sz = p->rsz[i];
-    if (cur->roff == 0 && sz <= want - filled) {
-      row_write(in, i, dst + filled);
-      filled += sz;
-      cur->pos++;
+                        uint8_t *dst, size_t want) {
+  const int64_t *rows = p->order + p->start[d];
+  const uint64_t *colb = p->send_col + (size_t)d * (size_t)(in->ncols > 0 ? in->ncols : 1);
+  uint64_t n = p->send_rows[d];
+  while (want > 0) {
+    const segment *g = &p->seg[cur->seg];
+    uint64_t len = seg_len(g, n, colb);
+    if (cur->off == len) {
+      cur->seg++;
+      cur->off = 0;
+      cur->srow = 0;
+      cur->sbyte = 0;
       continue;
     }
-    grow_array((void **)scratch, scratch_cap, sz, 1);
-    row_write(in, i, *scratch);
-    size_t take = sz - cur->roff < want - filled ? sz - cur->roff : want - filled;
-    memcpy(dst + filled, *scratch + cur->roff, take);
-    filled += take;
-    cur->roff += take;
-    if (cur->roff == sz) {
-      cur->roff = 0;
-      cur->pos++;
+    size_t take = min_u64(len - cur->off, want);
+    want -= take;
+    cur->off += take;
+    if (g->kind == SEG_BYTES) {
+      const column *c = &in->cols[g->col];
+      while (take > 0) {
+        int64_t i = rows[cur->srow];
+        size_t l = (size_t)(c->offsets[i + 1] - c->offsets[i]) - cur->sbyte;
+        size_t t = l < take ? l : take;
+        if (t) memcpy(dst, c->bytes + c->offsets[i] + cur->sbyte, t);
+        dst += t;
+        take -= t;
+        cur->sbyte += t;
+        if (t == l) {
+          cur->srow++;
+          cur->sbyte = 0;
+        }
+      }
+      continue;
+    }
+    size_t w = g->stride, off = cur->off - take;
+    while (take > 0) {
+      int64_t r = (int64_t)(off / w);
+      size_t b = off % w;
+      if (b == 0 && take >= w) {
+        size_t m = take / w;
+        put_rows(in, p, g, rows + r, m, dst);
+        dst += m * w;
+        off += m * w;
+        take -= m * w;
+      } else {
+        uint8_t tmp[8];
+        put_rows(in, p, g, rows + r, 1, tmp);
+        size_t t = w - b < take ? w - b : take;
+        memcpy(dst, tmp + b, t);
+        dst += t;
+        off += t;
+        take -= t;
+      }
     }
   }
 }
 
-static size_t min_sz(uint64_t a, size_t b) {
-  return a < b ? (size_t)a : b;
-}
-
-/* Runs the rounds: fills *rbuf (allocated here, caller frees) with every source's stream at
- * its offset. Returns ATH_OK or ATH_ERR on an MPI failure. */
+/* Runs the rounds: fills *rbuf (allocated here, caller frees) with every other source's stream
+ * at its offset. Returns ATH_OK or ATH_ERR on an MPI failure. */
 static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8_t **rbuf,
                     ath_error *err) {
   int size = p->size, rc = ATH_OK;
@@ -312,13 +359,11 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8
   int *rcnt = xcalloc((size_t)size, sizeof(int)), *rdis = xcalloc((size_t)size, sizeof(int));
   size_t sbytes = 1, rbytes = 1; /* one round's worth at most, but no more than the data */
   for (int d = 0; d < size; d++) {
-    sbytes += min_sz(p->send_tot[d], p->cap);
-    rbytes += min_sz(p->recv_tot[d], p->cap);
+    sbytes += min_u64(p->send_tot[d], p->cap);
+    rbytes += min_u64(p->recv_tot[d], p->cap);
   }
   uint8_t *sround = xmalloc(sbytes), *rround = xmalloc(rbytes);
   stream_cursor *cur = xcalloc((size_t)size, sizeof *cur);
-  uint8_t *scratch = NULL;
-  size_t scratch_cap = 0;
   int mrc = MPI_Allreduce(&my_rounds, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm);
   if (mrc != MPI_SUCCESS) {
     rc = mpi_fail(err, mrc, "MPI_Allreduce");
@@ -327,12 +372,12 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8
   for (uint64_t r = 0; r < rounds; r++) {
     int so = 0, ro = 0;
     for (int d = 0; d < size; d++) {
-      scnt[d] = (int)min_sz(p->send_tot[d] - sent[d], p->cap);
+      scnt[d] = (int)min_u64(p->send_tot[d] - sent[d], p->cap);
       sdis[d] = so;
-      fill_stream(in, p, d, &cur[d], sround + so, (size_t)scnt[d], &scratch, &scratch_cap);
+      fill_stream(in, p, d, &cur[d], sround + so, (size_t)scnt[d]);
       sent[d] += (uint64_t)scnt[d];
       so += scnt[d];
-      rcnt[d] = (int)min_sz(p->recv_tot[d] - got[d], p->cap);
+      rcnt[d] = (int)min_u64(p->recv_tot[d] - got[d], p->cap);
       rdis[d] = ro;
       ro += rcnt[d];
     }
@@ -342,7 +387,7 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8
       goto out;
     }
     for (int s = 0; s < size; s++) {
-      memcpy(*rbuf + roff[s] + got[s], rround + rdis[s], (size_t)rcnt[s]);
+      if (rcnt[s]) memcpy(*rbuf + roff[s] + got[s], rround + rdis[s], (size_t)rcnt[s]);
       got[s] += (uint64_t)rcnt[s];
     }
   }
@@ -357,8 +402,113 @@ out:
   free(sround);
   free(rround);
   free(cur);
-  free(scratch);
   return rc;
+}
+
+/* Decodes the received streams (and this rank's own rows, straight from `in`) into out and
+ * *tag_out, column by column, sources in rank order. Returns false on a malformed stream. */
+static bool decode(const batch *in, const shuffle_plan *p, const uint8_t *rbuf, batch *out,
+                   uint64_t *tag_out) {
+  int size = p->size;
+  size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
+  const uint8_t **q = xmalloc((size_t)size * sizeof *q);
+  const uint8_t *pos = rbuf;
+  for (int s = 0; s < size; s++) {
+    q[s] = pos;
+    pos += p->recv_tot[s];
+  }
+  const int64_t *mine = p->order + p->start[p->rank];
+  for (int g = 0; g < p->nseg; g++) {
+    const segment *sg = &p->seg[g];
+    column *c = sg->col >= 0 ? &out->cols[sg->col] : NULL;
+    const column *src = sg->col >= 0 ? &in->cols[sg->col] : NULL;
+    int64_t row = 0; /* rows of this segment written so far */
+    size_t nbytes = 0;
+    for (int s = 0; s < size; s++) {
+      size_t m = (size_t)p->recv_rows[s];
+      bool self = s == p->rank;
+      switch (sg->kind) {
+      case SEG_VALID: {
+        uint8_t *v = c->valid + row;
+        if (self) {
+          for (size_t j = 0; j < m; j++)
+            v[j] = src->valid[mine[j]] != 0;
+        } else if (m) {
+          memcpy(v, q[s], m);
+          q[s] += m;
+        }
+        break;
+      }
+      case SEG_FIX1:
+      case SEG_FIX8:
+      case SEG_LEN:
+      case SEG_TAG: {
+        uint8_t *dst = sg->kind == SEG_TAG   ? (uint8_t *)(tag_out + row)
+                       : sg->kind == SEG_LEN ? NULL
+                                             : (uint8_t *)c->values + (size_t)row * sg->stride;
+        if (sg->kind == SEG_LEN) {
+          int64_t *o = c->offsets + row;
+          for (size_t j = 0; j < m; j++) {
+            int64_t l;
+            if (self) {
+              l = src->offsets[mine[j] + 1] - src->offsets[mine[j]];
+            } else {
+              uint32_t l32;
+              memcpy(&l32, q[s] + 4 * j, 4);
+              l = l32;
+            }
+            o[j + 1] = o[j] + l;
+          }
+          if (!self) q[s] += 4 * m;
+        } else if (self) {
+          put_rows(in, p, sg, mine, m, dst);
+        } else if (m) {
+          memcpy(dst, q[s], m * sg->stride);
+          q[s] += m * sg->stride;
+        }
+        break;
+      }
+      case SEG_BYTES: {
+        uint64_t b = p->recv_col[(size_t)s * nc + (size_t)sg->col];
+        uint8_t *dst = c->bytes + nbytes;
+        if (self) {
+          for (size_t j = 0; j < m; j++) {
+            int64_t i = mine[j];
+            size_t l = (size_t)(src->offsets[i + 1] - src->offsets[i]);
+            if (l) memcpy(dst, src->bytes + src->offsets[i], l);
+            dst += l;
+          }
+        } else if (b) {
+          memcpy(dst, q[s], (size_t)b);
+          q[s] += b;
+        }
+        nbytes += (size_t)b;
+        break;
+      }
+      }
+      row += (int64_t)m;
+    }
+    if (sg->kind == SEG_VALID) {
+      int64_t nulls = 0;
+      for (int64_t i = 0; i < row; i++)
+        nulls += !c->valid[i];
+      c->n = row;
+      c->null_count = nulls;
+    } else if (sg->kind == SEG_BYTES) {
+      if ((uint64_t)c->offsets[row] != nbytes) {
+        free(q);
+        return false;
+      }
+      c->nbytes = nbytes;
+    }
+  }
+  bool ok = true;
+  for (int s = 0; s < size; s++) { /* every stream consumed exactly */
+    ok &= q[s] == rbuf + p->recv_tot[s];
+    rbuf += p->recv_tot[s];
+  }
+  free(q);
+  return ok;
 }
 
 /* Agrees on a status across ranks: returns the worst status; a rank whose own step succeeded
@@ -370,12 +520,15 @@ static int agree(MPI_Comm comm, int rc, ath_error *err) {
   return all;
 }
 
-int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_bytes, batch **out,
-                  ath_error *err) {
+int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const uint64_t *tag,
+                         size_t round_bytes, batch **out, uint64_t **tag_out, ath_error *err) {
   shuffle_plan p = {0};
   uint8_t *rbuf = NULL;
   *out = NULL;
+  if (tag_out) *tag_out = NULL;
   MPI_Comm_size(comm, &p.size);
+  MPI_Comm_rank(comm, &p.rank);
+  p.tag = tag_out ? tag : NULL;
   if (round_bytes > ((size_t)1 << 30)) round_bytes = (size_t)1 << 30;
   p.cap = round_bytes / (size_t)p.size;
   if (p.cap == 0) p.cap = 1;
@@ -391,13 +544,12 @@ int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_
     rc = mpi_fail(err, mrc, "MPI_Alltoall");
     goto out;
   }
+  p.send_tot[p.rank] = p.recv_tot[p.rank] = 0; /* this rank's own rows never leave it */
   rc = agree(comm, exchange(comm, in, &p, &rbuf, err), err);
   if (rc != ATH_OK) goto out;
-  uint64_t rows = 0, bytes = 0;
-  for (int s = 0; s < p.size; s++) {
+  uint64_t rows = 0;
+  for (int s = 0; s < p.size; s++)
     rows += p.recv_rows[s];
-    bytes += p.recv_tot[s];
-  }
   *out = batch_new_like(in);
   for (int k = 0; k < in->ncols; k++) { /* exact sizes: decoding never reallocates */
     uint64_t sbytes = 0;
@@ -405,10 +557,14 @@ int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_
       sbytes += p.recv_col[(size_t)s * (size_t)nc + (size_t)k];
     col_reserve(&(*out)->cols[k], (size_t)rows, (size_t)sbytes);
   }
-  const uint8_t *q = rbuf;
-  for (uint64_t r = 0; r < rows; r++)
-    q = row_read(*out, q);
-  if ((uint64_t)(q - rbuf) != bytes) rc = ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
+  uint64_t *tags = tag_out ? xmalloc((size_t)(rows ? rows : 1) * sizeof *tags) : NULL;
+  if (!decode(in, &p, rbuf, *out, tags)) {
+    free(tags);
+    rc = ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
+    goto out;
+  }
+  (*out)->nrows = (int64_t)rows;
+  if (tag_out) *tag_out = tags;
 out:
   free(rbuf);
   plan_free(&p);
@@ -417,4 +573,9 @@ out:
     *out = NULL;
   }
   return rc;
+}
+
+int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_bytes, batch **out,
+                  ath_error *err) {
+  return shuffle_batch_tagged(comm, in, dest, NULL, round_bytes, out, NULL, err);
 }

@@ -1,12 +1,14 @@
 /* Hashing and the MPI row exchange every distributed step uses (SPEC §6 "Shuffle").
  *
  * shuffle_batch moves rows between ranks with MPI_Alltoallv in bounded rounds: each rank
- * serialises the rows bound for each destination into one byte stream per destination and
+ * serialises the rows bound for each other destination into one byte stream per destination
+ * (column by column: validity bytes, then values, or lengths and string bytes) and
  * sends at most round_bytes / nranks bytes of every stream per round, so no message and no
  * round (sent or received) exceeds round_bytes on any rank, whatever the table size; a row may
  * straddle rounds. Receivers place each source's chunks at that source's precomputed offset
  * in one receive buffer and decode it at the end, so the output order is by source rank, then
- * source order, independent of round boundaries. */
+ * source order, independent of round boundaries. A rank's rows for itself never enter a
+ * stream: they are copied straight from the input column by column. */
 #ifndef ATHLETE_SHUFFLE_SHUFFLE_H
 #define ATHLETE_SHUFFLE_SHUFFLE_H
 
@@ -40,5 +42,11 @@ bool row_equal(const batch *a, int64_t i, const batch *b, int64_t j);
  * (*out is NULL then). */
 int shuffle_batch(MPI_Comm comm, const batch *in, const int *dest, size_t round_bytes, batch **out,
                   ath_error *err);
+
+/* shuffle_batch that also moves one 64-bit tag per row: tag[i] travels with row i and
+ * *tag_out (new array of (*out)->nrows entries, the caller frees it; NULL on failure) holds the
+ * tags of the received rows in output order. With tag_out NULL, tag is ignored. */
+int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const uint64_t *tag,
+                         size_t round_bytes, batch **out, uint64_t **tag_out, ath_error *err);
 
 #endif

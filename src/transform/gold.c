@@ -126,7 +126,9 @@ static agg *groups_get(groups *g, const cell k[4], uint64_t h) {
 /* ---- projection and shuffle by athlete_id --------------------------------------------------- */
 
 /* Copies the named columns (first one athlete_id INT64, the rest of the given types) of the
- * rows with a non-null athlete_id into a new batch *out; *null_ids counts the others.
+ * rows with a non-null athlete_id into a new batch *out; *null_ids counts the others. When no
+ * athlete_id is null, *out is instead a view: a batch whose columns alias b's buffers (free it
+ * with view_free, never batch_free).
  * Returns ATH_ERR when a column is missing or has another type. */
 static int project(const batch *b, const char *what, const field_def *f, int n, batch **out,
                    int64_t *null_ids, ath_error *err) {
@@ -138,6 +140,17 @@ static int project(const batch *b, const char *what, const field_def *f, int n, 
     if (b->cols[idx[k]].type != f[k].type)
       return ath_fail(err, ATH_ERR, "gold: %s.%s is %s, expected %s", what, f[k].name,
                       col_type_name(b->cols[idx[k]].type), col_type_name(f[k].type));
+  }
+  if (b->cols[idx[0]].null_count == 0) { /* the usual case: a view of the needed columns */
+    batch *v = xcalloc(1, sizeof *v);
+    v->cols = xcalloc((size_t)n, sizeof *v->cols);
+    v->ncols = n;
+    v->nrows = b->nrows;
+    for (int k = 0; k < n; k++)
+      v->cols[k] = b->cols[idx[k]];
+    *null_ids = 0;
+    *out = v;
+    return ATH_OK;
   }
   batch *p = batch_new(f, n);
   batch_reserve(p, b->nrows, 0);
@@ -155,8 +168,19 @@ static int project(const batch *b, const char *what, const field_def *f, int n, 
   return ATH_OK;
 }
 
-/* Shuffles b (column 0 = athlete_id, never null) by hash_i64(athlete_id) mod size; replaces *b. */
-static int shuffle_by_id(MPI_Comm comm, batch **b, size_t round_bytes, ath_error *err) {
+/* Frees a projection: a view's own arrays only, a copy entirely. */
+static void proj_free(batch *b, bool view) {
+  if (!view) {
+    batch_free(b);
+  } else if (b) {
+    free(b->cols);
+    free(b);
+  }
+}
+
+/* Shuffles b (column 0 = athlete_id, never null) by hash_i64(athlete_id) mod size; replaces *b
+ * (freed with proj_free(*b, *view)) with the new batch, and *view becomes false. */
+static int shuffle_by_id(MPI_Comm comm, batch **b, bool *view, size_t round_bytes, ath_error *err) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   int64_t n = (*b)->nrows;
@@ -167,8 +191,9 @@ static int shuffle_by_id(MPI_Comm comm, batch **b, size_t round_bytes, ath_error
   int rc = shuffle_batch(comm, *b, dest, round_bytes, &out, err);
   free(dest);
   if (rc != ATH_OK) return rc;
-  batch_free(*b);
+  proj_free(*b, *view);
   *b = out;
+  *view = false;
   return ATH_OK;
 }
 
@@ -352,18 +377,19 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   groups_init(&merged);
   rc = project(results, "results", RESULT_COLS, 3, &R, &orphans, err);
   if (rc == ATH_OK) rc = project(bio, "bio", BIO_COLS, 5, &B, &bio_null, err);
+  bool rview = R && orphans == 0, bview = B && bio_null == 0;
   all_rc = rc;
   MPI_Allreduce(&rc, &all_rc, 1, MPI_INT, MPI_MAX, comm);
   if (all_rc != ATH_OK) {
     rc = rc != ATH_OK ? rc : ath_fail(err, all_rc, "gold: failed on another rank");
     goto out;
   }
-  rc = shuffle_by_id(comm, &R, round_bytes, err);
-  if (rc == ATH_OK) rc = shuffle_by_id(comm, &B, round_bytes, err);
+  rc = shuffle_by_id(comm, &R, &rview, round_bytes, err);
+  if (rc == ATH_OK) rc = shuffle_by_id(comm, &B, &bview, round_bytes, err);
   if (rc != ATH_OK) goto out;
   join_aggregate(R, B, &local, &joined, &orphans);
-  batch_free(R);
-  batch_free(B);
+  proj_free(R, rview);
+  proj_free(B, bview);
   R = B = NULL;
   rc = merge_to_root(comm, &local, round_bytes, &merged, err);
   if (rc != ATH_OK) goto out;
@@ -376,8 +402,8 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm);
   *gold = rank == 0 ? build_gold(&merged, timestamp_us) : batch_new(GOLD_FIELDS, 8);
 out:
-  batch_free(R);
-  batch_free(B);
+  proj_free(R, rview);
+  proj_free(B, bview);
   groups_free(&local);
   groups_free(&merged);
   return rc;

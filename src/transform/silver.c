@@ -404,18 +404,18 @@ static void compact_rows(batch *b, const uint8_t *keep) {
   batch_sync_rows(b);
 }
 
-/* Keeps, in place, the first occurrence of every distinct row of b, in order. */
-static void dedupe_local(batch *b, int64_t *dropped) {
+/* Keeps, in place, the first occurrence of every distinct row of b, in order; hash[i] is
+ * hash_row(b, i). Rows are compared in full only when their 64-bit hashes match. */
+static void dedupe_local(batch *b, const uint64_t *hash, int64_t *dropped) {
   int64_t n = b->nrows, kept = 0;
   size_t cap = 16;
   while (cap < (size_t)n * 2)
     cap *= 2;
   int64_t *slot = xmalloc(cap * sizeof *slot);
-  uint64_t *hash = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *hash);
   uint8_t *keep = xcalloc((size_t)(n > 0 ? n : 1), 1);
   memset(slot, 0xff, cap * sizeof *slot);
   for (int64_t i = 0; i < n; i++) {
-    uint64_t h = hash[i] = hash_row(b, i);
+    uint64_t h = hash[i];
     size_t s = (size_t)(hash_i64((int64_t)h) & (cap - 1));
     bool dup = false;
     for (; slot[s] >= 0; s = (s + 1) & (cap - 1))
@@ -428,10 +428,9 @@ static void dedupe_local(batch *b, int64_t *dropped) {
     keep[i] = 1;
     kept++;
   }
+  free(slot);
   *dropped = n - kept;
   if (kept < n) compact_rows(b, keep);
-  free(slot);
-  free(hash);
   free(keep);
 }
 
@@ -442,13 +441,19 @@ int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **ou
   *out = NULL;
   *dropped = 0;
   MPI_Comm_size(comm, &size);
-  int *dest = xmalloc((size_t)(in->nrows > 0 ? in->nrows : 1) * sizeof *dest);
-  for (int64_t i = 0; i < in->nrows; i++)
-    dest[i] = (int)(hash_row(in, i) % (uint64_t)size);
-  int rc = shuffle_batch(comm, in, dest, round_bytes, &mine, err);
+  size_t n = (size_t)(in->nrows > 0 ? in->nrows : 1);
+  int *dest = xmalloc(n * sizeof *dest);
+  uint64_t *hash = xmalloc(n * sizeof *hash), *mine_hash = NULL;
+  for (int64_t i = 0; i < in->nrows; i++) { /* each row hashed once: the hash travels along */
+    hash[i] = hash_row(in, i);
+    dest[i] = (int)(hash[i] % (uint64_t)size);
+  }
+  int rc = shuffle_batch_tagged(comm, in, dest, hash, round_bytes, &mine, &mine_hash, err);
   free(dest);
+  free(hash);
   if (rc != ATH_OK) return rc;
-  dedupe_local(mine, dropped);
+  dedupe_local(mine, mine_hash, dropped);
+  free(mine_hash);
   *out = mine;
   return ATH_OK;
 }
