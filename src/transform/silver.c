@@ -194,53 +194,75 @@ static bool parse_bool(const uint8_t *p, size_t len, bool *v) {
   return false;
 }
 
-/* Appends the cleaned copy of p[0..len) to c: every byte with keep[byte] == 0 is dropped. */
-static void append_clean(column *c, const uint8_t *p, size_t len, const uint8_t *keep) {
-  if (len == 0) {
-    col_append_str(c, "", 0);
-    return;
-  }
-  col_reserve(c, 1, len);
-  uint8_t *dst = c->bytes + c->nbytes;
-  size_t j = 0;
-  for (size_t k = 0; k < len; k++) {
-    dst[j] = p[k];
-    j += keep[p[k]];
-  }
-  c->nbytes += j;
-  c->valid[c->n] = 1;
-  c->offsets[++c->n] = (int64_t)c->nbytes;
-}
-
-/* Types column `src` (bronze STRING) of kind k into `dst` for the rows with take[i] set. */
+/* Types column `src` (bronze STRING) of kind k into `dst` for the rows with take[i] set,
+ * writing straight into dst's buffers (reserved by the caller: `kept` rows and, for text, the
+ * source's byte count). A null stays null (zero value, empty string range). */
 static void type_column(column *dst, const column *src, col_kind k, const uint8_t *take,
-                        const silver_options *o, char **scratch, size_t *cap) {
-  for (int64_t i = 0; i < src->n; i++) {
-    if (!take[i]) continue;
-    if (col_is_null(src, i)) {
-      col_append_null(dst);
-      continue;
+                        int64_t kept, const silver_options *o, char **scratch, size_t *cap) {
+  col_reserve(dst, (size_t)kept, k == KIND_TEXT ? src->nbytes : 0);
+  uint8_t *valid = dst->valid + dst->n;
+  int64_t r = 0, nulls = 0;
+  if (k == KIND_TEXT) {
+    const uint8_t *keep = o->keep;
+    int64_t *off = dst->offsets + dst->n;
+    uint8_t *out = dst->bytes;
+    size_t nb = dst->nbytes;
+    for (int64_t i = 0; i < src->n; i++) {
+      if (!take[i]) continue;
+      bool ok = !col_is_null(src, i);
+      if (ok) {
+        size_t len;
+        const uint8_t *p = col_str(src, i, &len);
+        for (size_t j = 0; j < len; j++) {
+          out[nb] = p[j];
+          nb += keep[p[j]];
+        }
+      }
+      valid[r] = ok;
+      nulls += !ok;
+      off[++r] = (int64_t)nb;
     }
-    size_t len;
-    const uint8_t *p = col_str(src, i, &len);
-    int64_t iv;
-    double dv;
-    bool bv;
-    switch (k) {
-    case KIND_TEXT:
-      append_clean(dst, p, len, o->keep);
-      break;
-    case KIND_ID:
-      parse_id(p, len, &iv) ? col_append_i64(dst, iv) : col_append_null(dst);
-      break;
-    case KIND_NUM:
-      parse_num(p, len, &dv, scratch, cap) ? col_append_f64(dst, dv) : col_append_null(dst);
-      break;
-    case KIND_BOOL:
-      parse_bool(p, len, &bv) ? col_append_bool(dst, bv) : col_append_null(dst);
-      break;
+    dst->nbytes = nb;
+  } else {
+    for (int64_t i = 0; i < src->n; i++) {
+      if (!take[i]) continue;
+      bool ok = false;
+      if (!col_is_null(src, i)) {
+        size_t len;
+        const uint8_t *p = col_str(src, i, &len);
+        switch (k) {
+        case KIND_ID: {
+          int64_t v = 0;
+          ok = parse_id(p, len, &v);
+          ((int64_t *)dst->values)[dst->n + r] = ok ? v : 0;
+          break;
+        }
+        case KIND_NUM: {
+          double v = 0;
+          ok = parse_num(p, len, &v, scratch, cap);
+          ((double *)dst->values)[dst->n + r] = ok ? v : 0.0;
+          break;
+        }
+        case KIND_BOOL: {
+          bool v = false;
+          ok = parse_bool(p, len, &v);
+          ((uint8_t *)dst->values)[dst->n + r] = ok && v;
+          break;
+        }
+        case KIND_TEXT:
+          break;
+        }
+      } else {
+        memset((char *)dst->values + (size_t)(dst->n + r) * col_type_width(dst->type), 0,
+               col_type_width(dst->type));
+      }
+      valid[r] = ok;
+      nulls += !ok;
+      r++;
     }
   }
+  dst->n += r;
+  dst->null_count += nulls;
 }
 
 /* ---- rejects ------------------------------------------------------------------------------- */
@@ -362,9 +384,7 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
   size_t scap = 0;
   for (int k = 0; k < nc; k++) {
     column *dst = &out->cols[k];
-    col_kind kind = kind_of(table, dst->name);
-    col_reserve(dst, (size_t)kept, kind == KIND_TEXT ? bronze->cols[k].nbytes : 0);
-    type_column(dst, &bronze->cols[k], kind, take, o, &scratch, &scap);
+    type_column(dst, &bronze->cols[k], kind_of(table, dst->name), take, kept, o, &scratch, &scap);
   }
   out->nrows = kept;
   free(scratch);
