@@ -3,6 +3,7 @@
 # processors: 2
 # Bad input never crashes and never silently changes data: each case gives a clear message naming
 # the file (and line), the documented exit code, and quarantined rows where rows exist.
+ATHLETE_LEAK_CHECK=1 # the whole pipeline (and its error paths) under LeakSanitizer
 source "$(dirname "$0")/lib.sh"
 
 bio_header='athlete_id,name,sex,born,height,weight,country,country_noc,description,special_notes'

@@ -5,6 +5,7 @@
 # (timestamp fixed by SOURCE_DATE_EPOCH); `run` and the three separate commands, each with a
 # different rank count, give identical gold; every layer holds the same set of rows whatever the
 # rank count.
+ATHLETE_LEAK_CHECK=1 # the whole pipeline (and its error paths) under LeakSanitizer
 source "$(dirname "$0")/lib.sh"
 
 "$ATHLETE_BIN" gen --scale 0.03 --seed 11 --out "$WORK/src" --quiet
