@@ -198,12 +198,14 @@ static bool parse_bool(const uint8_t *p, size_t len, bool *v) {
  * writing straight into dst's buffers (reserved by the caller: `kept` rows and, for text, the
  * source's byte count). A null stays null (zero value, empty string range). */
 static void type_column(column *dst, const column *src, col_kind k, const uint8_t *take,
-                        int64_t kept, const silver_options *o, char **scratch, size_t *cap) {
+                        int64_t kept, const int64_t *ids, const silver_options *o, char **scratch,
+                        size_t *cap) {
   col_reserve(dst, (size_t)kept, k == KIND_TEXT ? src->nbytes : 0);
   uint8_t *valid = dst->valid + dst->n;
   int64_t r = 0, nulls = 0;
   if (k == KIND_TEXT) {
-    const uint8_t *keep = o->keep;
+    uint8_t keep[256]; /* a local copy: the byte stores below cannot alias it */
+    memcpy(keep, o->keep, sizeof keep);
     int64_t *off = dst->offsets + dst->n;
     uint8_t *out = dst->bytes;
     size_t nb = dst->nbytes;
@@ -214,8 +216,9 @@ static void type_column(column *dst, const column *src, col_kind k, const uint8_
         size_t len;
         const uint8_t *p = col_str(src, i, &len);
         for (size_t j = 0; j < len; j++) {
-          out[nb] = p[j];
-          nb += keep[p[j]];
+          uint8_t ch = p[j];
+          out[nb] = ch;
+          nb += keep[ch];
         }
       }
       valid[r] = ok;
@@ -223,6 +226,13 @@ static void type_column(column *dst, const column *src, col_kind k, const uint8_
       off[++r] = (int64_t)nb;
     }
     dst->nbytes = nb;
+  } else if (ids) { /* athlete_id: parsed once already, every taken row has one */
+    int64_t *v = (int64_t *)dst->values + dst->n;
+    for (int64_t i = 0; i < src->n; i++) {
+      if (!take[i]) continue;
+      v[r] = ids[i];
+      valid[r++] = 1;
+    }
   } else {
     for (int64_t i = 0; i < src->n; i++) {
       if (!take[i]) continue;
@@ -366,13 +376,15 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
   if (rc != ATH_OK) return rc;
   int64_t n = bronze->nrows, kept = 0;
   uint8_t *take = xmalloc((size_t)(n > 0 ? n : 1));
+  int64_t *ids = aid >= 0 ? xmalloc((size_t)(n > 0 ? n : 1) * sizeof *ids) : NULL;
   strbuf line = {0}, reason = {0};
   for (int64_t i = 0; i < n; i++) {
-    int64_t v;
+    int64_t v = 0;
     size_t len = 0;
     const column *c = aid >= 0 ? &bronze->cols[aid] : NULL;
     const uint8_t *p = c && !col_is_null(c, i) ? col_str(c, i, &len) : NULL;
     take[i] = !c || (p && parse_id(p, len, &v));
+    if (ids) ids[i] = v;
     if (!take[i] && rejects) add_reject(rejects, bronze, i, aid, table, &line, &reason);
     kept += take[i];
   }
@@ -384,12 +396,14 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
   size_t scap = 0;
   for (int k = 0; k < nc; k++) {
     column *dst = &out->cols[k];
-    type_column(dst, &bronze->cols[k], kind_of(table, dst->name), take, kept, o, &scratch, &scap);
+    type_column(dst, &bronze->cols[k], kind_of(table, dst->name), take, kept, k == aid ? ids : NULL,
+                o, &scratch, &scap);
   }
   out->nrows = kept;
   free(scratch);
   free(f);
   free(take);
+  free(ids);
   free(line.p);
   free(reason.p);
   *silver = out;
@@ -400,11 +414,16 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
 
 /* Drops, in place, the rows of b whose keep flag is 0 (kept rows move down, in order). */
 static void compact_rows(batch *b, const uint8_t *keep) {
+  int64_t first = 0; /* rows before the first dropped one stay where they are */
+  while (first < b->nrows && keep[first])
+    first++;
   for (int k = 0; k < b->ncols; k++) {
     column *c = &b->cols[k];
     size_t w = col_type_width(c->type);
-    int64_t o = 0, nulls = 0;
-    for (int64_t i = 0; i < c->n; i++) {
+    int64_t o = first, nulls = 0;
+    for (int64_t i = 0; i < first; i++)
+      nulls += !c->valid[i];
+    for (int64_t i = first; i < c->n; i++) {
       if (!keep[i]) continue;
       if (c->type == COL_STRING) {
         int64_t from = c->offsets[i], len = c->offsets[i + 1] - from;
