@@ -202,24 +202,31 @@ static int64_t page_rows(const column *c, int64_t row, int64_t left, int bit_wid
   return k < left ? k : left;
 }
 
-/* Appends the definition levels of rows [row, row + k): a 4-byte little-endian length, then
- * the RLE/bit-packed hybrid at bit width 1. */
-static void def_levels(pq_scratch *sc, const column *c, int64_t row, int64_t k) {
-  grow_array((void **)&sc->levels, &sc->levels_cap, (size_t)k, sizeof *sc->levels);
-  for (int64_t i = 0; i < k; i++)
-    sc->levels[i] = c->valid[row + i] ? 1 : 0;
-  size_t at = sc->page.len;
-  pq_buf_u32le(&sc->page, 0);
-  pq_rle_encode(&sc->page, sc->levels, (size_t)k, 1);
-  uint32_t len = (uint32_t)(sc->page.len - at - 4);
-  memcpy(sc->page.data + at, &len, 4);
-}
-
 static int64_t count_valid(const uint8_t *valid, int64_t n) {
+  if (n == 0 || !memchr(valid, 0, (size_t)n)) return n;
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++)
     k += valid[i] != 0;
   return k;
+}
+
+/* Appends the definition levels of rows [row, row + k): a 4-byte little-endian length, then
+ * the RLE/bit-packed hybrid at bit width 1. `nn` is the number of non-null rows among them. */
+static void def_levels(pq_scratch *sc, const column *c, int64_t row, int64_t k, int64_t nn) {
+  size_t at = sc->page.len;
+  pq_buf_u32le(&sc->page, 0);
+  if (nn == k && k >= 8) { /* all present: what pq_rle_encode makes of k ones, one RLE run */
+    pq_varint(&sc->page, (uint64_t)k << 1);
+    pq_buf_byte(&sc->page, 1);
+  } else {
+    grow_array((void **)&sc->levels, &sc->levels_cap, (size_t)k, sizeof *sc->levels);
+    const uint8_t *valid = c->valid + row;
+    for (int64_t i = 0; i < k; i++)
+      sc->levels[i] = valid[i] != 0;
+    pq_rle_encode(&sc->page, sc->levels, (size_t)k, 1);
+  }
+  uint32_t len = (uint32_t)(sc->page.len - at - 4);
+  memcpy(sc->page.data + at, &len, 4);
 }
 
 /* Decides for a dictionary: its page plus bit-packed indices must beat PLAIN by 10%. */
@@ -259,9 +266,9 @@ int pq_write_chunk(pq_scratch *sc, pq_sink *s, const column *c, int64_t start, i
   for (int64_t row = start; rc == ATH_OK && row < start + n;) {
     int64_t k = page_rows(c, row, start + n - row, bw, opt->page_bytes);
     sc->page.len = 0;
-    if (c->nullable) def_levels(sc, c, row, k);
+    size_t nn = nonnull == n ? (size_t)k : (size_t)count_valid(c->valid + row, k);
+    if (c->nullable) def_levels(sc, c, row, k, (int64_t)nn);
     if (dict) {
-      size_t nn = (size_t)count_valid(c->valid + row, k);
       pq_buf_byte(&sc->page, (uint8_t)bw);
       pq_rle_encode(&sc->page, sc->idx + idx_pos, nn, bw);
       idx_pos += nn;

@@ -108,7 +108,8 @@ void pq_plain_encode(pq_buf *out, const column *c, int64_t start, int64_t n);
  * -0.0 and 0.0 (and NaN payloads) stay distinct. Buffers are reused across chunks. */
 typedef struct pq_dict {
   col_type type;
-  uint32_t *slots; /* entry index + 1, 0 = empty; nslots is a power of two */
+  uint64_t *slots; /* hash tag (high 32 bits) | entry index + 1, 0 = empty; nslots is a
+                      power of two */
   size_t nslots;
   uint32_t n;       /* entries */
   uint64_t *hashes; /* per entry */

@@ -181,11 +181,14 @@ static int check_batch(pq_writer *w, const batch *b) {
     if (c->n != b->nrows)
       return ath_fail(e, ATH_EUSAGE, "parquet: column '%s' has %lld rows, the batch %lld", c->name,
                       (long long)c->n, (long long)b->nrows);
-    const uint8_t *hole = f->nullable ? NULL : memchr(c->valid, 0, (size_t)c->n);
+    const uint8_t *hole = f->nullable || c->n == 0 ? NULL : memchr(c->valid, 0, (size_t)c->n);
     if (hole)
       return ath_fail(e, ATH_EUSAGE, "parquet: null in non-nullable column '%s' (batch row %lld)",
                       f->name, (long long)(hole - c->valid));
-    for (int64_t r = 0; c->type == COL_STRING && r < c->n; r++)
+    /* No value can pass the limit when all of them together stay within it. */
+    bool check = c->type == COL_STRING && c->n > 0 &&
+                 (uint64_t)(c->offsets[c->n] - c->offsets[0]) > w->opt.max_value_bytes;
+    for (int64_t r = 0; check && r < c->n; r++)
       if ((uint64_t)(c->offsets[r + 1] - c->offsets[r]) > w->opt.max_value_bytes)
         return ath_fail(e, ATH_EUSAGE,
                         "parquet: column '%s' batch row %lld: a value of %lld bytes exceeds "
