@@ -16,6 +16,7 @@ typedef struct stats {
   double dmin, dmax;
   const uint8_t *smin, *smax;
   size_t lmin, lmax;
+  uint64_t pmin, pmax; /* prefix8 of smin, smax */
 } stats;
 
 static void stats_i64(stats *st, int64_t v) {
@@ -40,10 +41,32 @@ static int cmp_bytes(const uint8_t *a, size_t la, const uint8_t *b, size_t lb) {
   return la < lb ? -1 : la > lb;
 }
 
+/* The first 8 bytes of p[0..len) as a big-endian number, zero-padded: comparing prefixes
+ * orders strings whose prefixes differ exactly as cmp_bytes does. */
+static inline uint64_t prefix8(const uint8_t *p, size_t len) {
+  uint64_t v = 0;
+  if (len >= 8) {
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+  }
+  for (size_t j = 0; j < len; j++)
+    v |= (uint64_t)p[j] << (56 - 8 * j);
+  return v;
+}
+
 static void stats_str(stats *st, const uint8_t *p, size_t len) {
-  if (!st->any || cmp_bytes(p, len, st->smin, st->lmin) < 0) st->smin = p, st->lmin = len;
-  if (!st->any || cmp_bytes(p, len, st->smax, st->lmax) > 0) st->smax = p, st->lmax = len;
-  st->any = true;
+  uint64_t v = prefix8(p, len);
+  if (!st->any) {
+    st->smin = st->smax = p;
+    st->lmin = st->lmax = len;
+    st->pmin = st->pmax = v;
+    st->any = true;
+    return;
+  }
+  if (v < st->pmin || (v == st->pmin && cmp_bytes(p, len, st->smin, st->lmin) < 0))
+    st->smin = p, st->lmin = len, st->pmin = v;
+  if (v > st->pmax || (v == st->pmax && cmp_bytes(p, len, st->smax, st->lmax) > 0))
+    st->smax = p, st->lmax = len, st->pmax = v;
 }
 
 /* Feeds one value (8 bytes for fixed types) into st. */
