@@ -208,32 +208,39 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
   size_t cap = 16;
   while (cap < (size_t)nb * 2)
     cap *= 2;
-  int64_t *head = xmalloc(cap * sizeof *head), *next = xmalloc((size_t)(nb + 1) * sizeof *next);
+  /* Each slot holds the id beside its chain head, so a probe touches one cache line. */
+  typedef struct slot {
+    int64_t id, head;
+  } slot;
+  slot *tab = xmalloc(cap * sizeof *tab);
+  int64_t *next = xmalloc((size_t)(nb + 1) * sizeof *next);
   uint64_t *bh = xmalloc((size_t)(nb + 1) * sizeof *bh);
-  memset(head, 0xff, cap * sizeof *head);
+  for (size_t s = 0; s < cap; s++)
+    tab[s].head = -1;
   const column *bid = &B->cols[0], *rid = &R->cols[0];
   for (int64_t j = 0; j < nb; j++) {
     int64_t id = col_i64(bid, j);
     size_t s = (hash_i64(id) >> 7) & (cap - 1);
-    while (head[s] >= 0 && col_i64(bid, head[s]) != id)
+    while (tab[s].head >= 0 && tab[s].id != id)
       s = (s + 1) & (cap - 1);
-    next[j] = head[s];
-    head[s] = j;
+    next[j] = tab[s].head;
+    tab[s].id = id;
+    tab[s].head = j;
     bh[j] = pair_hash(get_cell(&B->cols[1], j), get_cell(&B->cols[2], j), 3);
   }
   const double *hv = B->cols[3].values, *wv = B->cols[4].values;
   for (int64_t i = 0; i < R->nrows; i++) {
     int64_t id = col_i64(rid, i);
     size_t s = (hash_i64(id) >> 7) & (cap - 1);
-    while (head[s] >= 0 && col_i64(bid, head[s]) != id)
+    while (tab[s].head >= 0 && tab[s].id != id)
       s = (s + 1) & (cap - 1);
-    if (head[s] < 0) {
+    if (tab[s].head < 0) {
       (*orphans)++;
       continue;
     }
     cell k[4] = {get_cell(&R->cols[1], i), get_cell(&R->cols[2], i)};
     uint64_t rh = pair_hash(k[0], k[1], 1);
-    for (int64_t j = head[s]; j >= 0; j = next[j]) {
+    for (int64_t j = tab[s].head; j >= 0; j = next[j]) {
       k[2] = get_cell(&B->cols[1], j);
       k[3] = get_cell(&B->cols[2], j);
       agg *a = groups_get(g, k, combine(rh, bh[j]));
@@ -243,7 +250,7 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
       if (!col_is_null(&B->cols[4], j)) xsum_add(&a->w, wv[j]), a->nw++;
     }
   }
-  free(head);
+  free(tab);
   free(next);
   free(bh);
 }
