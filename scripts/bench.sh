@@ -64,7 +64,7 @@ run_duckdb() {
   echo "# Benchmark: athlete run vs DuckDB, same pipeline, same files"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "- athlete $("$bin" --version | cut -d' ' -f2), formats $formats, zstd level 1; DuckDB $(node -e "import('@duckdb/node-api').then(m=>console.log(m.version?m.version():''))" 2>/dev/null || true) via tests/duck.mjs with SET threads = ranks"
+  echo "- athlete $("$bin" --version | cut -d' ' -f2), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
   echo "- wall seconds are the median of $reps runs, alternating athlete and DuckDB; RSS is the peak resident set of athlete's largest rank and of the DuckDB process"
   echo "- command: scripts/bench.sh --scales \"$scales\" --ranks \"$ranks\" --reps $reps --formats $formats"
   echo
@@ -90,8 +90,8 @@ for k in $scales; do
     ar=$(cut -d' ' -f2 "$work/a" | sort -g | tail -n 1)
     dr=$(cut -d' ' -f2 "$work/d" | sort -g | tail -n 1)
     printf '| %s | %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f |\n' "$k" "$mb" "$p" "$at" "$dt" \
-      "$(echo "$at / $dt" | bc -l)" "$(echo "$mb / $at" | bc -l)" "$(echo "$ar / 1e6" | bc -l)" \
-      "$(echo "$dr / 1e6" | bc -l)" >>"$work/table.md"
+      "$(echo "$at / $dt" | bc -l)" "$(echo "$mb / $at" | bc -l)" "$(echo "$ar / 1000000" | bc -l)" \
+      "$(echo "$dr / 1000000" | bc -l)" >>"$work/table.md"
     tail -n 1 "$work/table.md" >&2
     stages="$stages\n\n### per-step seconds (max over ranks), scale $k, $p ranks (last run)\n\n$(tr -d '\n' <"$work/m.json" | sed 's/.*"steps_max_rank_seconds": {//; s/}.*//; s/, */\n/g; s/^ *//' | sed 's/^\("[^"]*"\): \(.*\)$/- \1: \2/')"
   done
