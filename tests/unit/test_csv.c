@@ -523,17 +523,8 @@ TEST(utf8_validation) {
 
 /* ---- the MPI API on one rank -------------------------------------------------------------- */
 
-static void mpi_init_once(void) {
-  int inited = 0;
-  MPI_Initialized(&inited);
-  if (!inited) {
-    MPI_Init(NULL, NULL);
-    atexit((void (*)(void))MPI_Finalize);
-  }
-}
-
 TEST(api_reads_edge_files_like_the_core) {
-  mpi_init_once();
+  test_mpi_init();
   char path[1024];
   snprintf(path, sizeof path, "%s/data/edge/bom_crlf.csv", src_dir());
   batch *rows = NULL, *rej = NULL;
@@ -557,7 +548,7 @@ TEST(api_reads_edge_files_like_the_core) {
 }
 
 TEST(api_errors_name_the_file) {
-  mpi_init_once();
+  test_mpi_init();
   batch *rows = NULL, *rej = NULL;
   csv_stats st;
   ath_error err = {0};

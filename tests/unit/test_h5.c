@@ -11,25 +11,6 @@
 #include <mpi.h>
 #include <stdlib.h>
 
-/* Open MPI's plugins are unloaded at MPI_Finalize; LeakSanitizer's slow unwinder still gives
- * stacks that tests/lsan.supp matches (see h5_roundtrip.sh). */
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void) {
-  return "fast_unwind_on_malloc=0";
-}
-
-static void mpi_finalize(void) {
-  MPI_Finalize();
-}
-
-static void mpi_up(void) {
-  int up = 0;
-  MPI_Initialized(&up);
-  if (up) return;
-  MPI_Init(NULL, NULL);
-  atexit(mpi_finalize);
-}
-
 /* A small table: a nullable string, a non-null int64, a nullable double, a bool. */
 static batch *small_batch(int64_t rows) {
   const field_def f[] = {{"name", COL_STRING, true},
@@ -87,7 +68,7 @@ static int write_self(const char *path, const batch *b, ath_error *err) {
 }
 
 TEST(h5_roundtrip_in_small_pieces) {
-  mpi_up();
+  test_mpi_init();
   size_t old = h5_set_piece_bytes(3); /* 1 element per round for 8-byte values */
   batch *b = small_batch(37), *got = NULL;
   ath_error err = {0};
@@ -102,7 +83,7 @@ TEST(h5_roundtrip_in_small_pieces) {
 }
 
 TEST(h5_read_info_schema) {
-  mpi_up();
+  test_mpi_init();
   batch *b = small_batch(5);
   ath_error err = {0};
   const char *path = tmp_path("info.h5");
@@ -126,7 +107,7 @@ TEST(h5_read_info_schema) {
 }
 
 TEST(h5_bad_column_names) {
-  mpi_up();
+  test_mpi_init();
   const char *bad[] = {"a/b", "_partitions", "", ".hidden"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     field_def f = {bad[i], COL_INT64, false};
@@ -139,7 +120,7 @@ TEST(h5_bad_column_names) {
 }
 
 TEST(h5_missing_file) {
-  mpi_up();
+  test_mpi_init();
   const char *path = tmp_path("nothing-here.h5");
   batch *got = NULL;
   ath_error err = {0};
@@ -190,7 +171,7 @@ static void short_values(hid_t file) {
 }
 
 TEST(h5_not_a_table) {
-  mpi_up();
+  test_mpi_init();
   const char *path = damaged("foreign.h5", foreign_format);
   field_def *f = NULL;
   int nf = 0;
@@ -201,7 +182,7 @@ TEST(h5_not_a_table) {
 }
 
 TEST(h5_damaged_offsets) {
-  mpi_up();
+  test_mpi_init();
   const char *path = damaged("offsets.h5", decreasing_offsets);
   batch *got = NULL;
   ath_error err = {0};
@@ -211,7 +192,7 @@ TEST(h5_damaged_offsets) {
 }
 
 TEST(h5_wrong_dataset_length) {
-  mpi_up();
+  test_mpi_init();
   const char *path = damaged("short.h5", short_values);
   batch *got = NULL;
   ath_error err = {0};

@@ -6,22 +6,6 @@
 
 #include <stdlib.h>
 
-/* Under ASan, full (slow-unwinder) stacks for leak reports, so that tests/lsan.supp can match
- * Open MPI's plugin frames; unused without a sanitizer. Our own leaks still show. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) {
-  return "fast_unwind_on_malloc=0";
-}
-
-/* Initialises MPI once. It is not finalised: Open MPI unloads its plugins in MPI_Finalize,
- * after which LeakSanitizer can no longer attribute (and suppress) their exit-time leaks. */
-static void need_mpi(void) {
-  int done = 0;
-  MPI_Initialized(&done);
-  if (done) return;
-  MPI_Init(NULL, NULL);
-}
-
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void) {
   rng ^= rng << 13;
@@ -154,7 +138,7 @@ static void check_same_rows(const batch *a, const batch *b) {
 /* On one rank every row comes back, in source order, whatever the round size (1 byte per
  * round splits every row across many rounds). */
 TEST(shuffle_self_roundtrip_any_round_size) {
-  need_mpi();
+  test_mpi_init();
   batch *in = random_batch(2000);
   int *dest = calloc((size_t)in->nrows, sizeof *dest);
   size_t rounds[] = {1, 7, 100, 4096, SHUFFLE_DEFAULT_ROUND_BYTES};
@@ -173,7 +157,7 @@ TEST(shuffle_self_roundtrip_any_round_size) {
 }
 
 TEST(shuffle_empty_batch) {
-  need_mpi();
+  test_mpi_init();
   batch *in = batch_new(FIELDS, 5), *out = NULL;
   ath_error err = {0};
   CHECK_INT(shuffle_batch(MPI_COMM_SELF, in, NULL, 64, &out, &err), ATH_OK);
@@ -183,7 +167,7 @@ TEST(shuffle_empty_batch) {
 }
 
 TEST(shuffle_rejects_bad_destination) {
-  need_mpi();
+  test_mpi_init();
   batch *in = random_batch(10), *out = NULL;
   int dest[10] = {0, 0, 0, 1};
   ath_error err = {0};

@@ -11,22 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Under ASan, full (slow-unwinder) stacks for leak reports, so that tests/lsan.supp can match
- * Open MPI's plugin frames; unused without a sanitizer. Our own leaks still show. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) {
-  return "fast_unwind_on_malloc=0";
-}
-
-/* Initialises MPI once. It is not finalised: Open MPI unloads its plugins in MPI_Finalize,
- * after which LeakSanitizer can no longer attribute (and suppress) their exit-time leaks. */
-static void need_mpi(void) {
-  int done = 0;
-  MPI_Initialized(&done);
-  if (done) return;
-  MPI_Init(NULL, NULL);
-}
-
 /* A bronze batch (all STRING) from a row-major table of C strings; NULL is a null cell. */
 static batch *bronze(const char *const *names, int nc, const char *const *cells, int nr) {
   field_def f[16];
@@ -291,7 +275,7 @@ TEST(cleaning_uses_the_configured_set) {
 
 /* Rows equal only after cleaning collapse; null and "" stay distinct; a different id keeps. */
 TEST(dedupe_after_cleaning) {
-  need_mpi();
+  test_mpi_init();
   const char *const cells[] = {"1",     "Károly", "180",   NULL,  "1",     "Kéroly", "180",
                                NULL,    "1",      "Kroly", "180", NULL,    "1",      "Kroly",
                                "180.0", NULL,     "1",     NULL,  "180",   NULL,     "1",
@@ -399,7 +383,7 @@ static batch *typed(const char *table, const char *const *names, int nc, const c
 }
 
 TEST(gold_join_group_sort) {
-  need_mpi();
+  test_mpi_init();
   const char *const rn[] = {"athlete_id", "sport", "medal"};
   const char *const rc[] = {"1", "Judo", "Gold", "1", "Judo", "Gold", "2", "Judo", "Gold",
                             "3", "Judo", NULL,   "9", "Judo", "Gold", "4", NULL,   NULL};
@@ -433,7 +417,7 @@ TEST(gold_join_group_sort) {
 }
 
 TEST(gold_empty_inputs) {
-  need_mpi();
+  test_mpi_init();
   const char *const rn[] = {"athlete_id", "sport", "medal"};
   const char *const bn[] = {"athlete_id", "sex", "country_noc", "height", "weight"};
   batch *R = typed("athlete_event_results", rn, 3, NULL, 0);
