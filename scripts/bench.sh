@@ -5,6 +5,9 @@
 # alternating, median of REPS runs. Prints a Markdown table and writes it to bench/results.md.
 #
 #   scripts/bench.sh [--scales "1 10"] [--ranks "1 2"] [--reps 3] [--formats parquet,hdf5]
+#                    [--out FILE] [--workdir DIR]
+# --workdir puts both outputs (athlete's lake, DuckDB's Parquet files) under DIR (default a new
+# folder in /tmp), e.g. /dev/shm to take the disk out of the comparison.
 #
 # Generated data is cached in bench/cache/scale<K>/. Needs build/ (scripts/build.sh build).
 set -euo pipefail
@@ -14,6 +17,7 @@ ranks=$(seq 1 "$(nproc)" | tr '\n' ' ')
 reps=3
 formats=parquet,hdf5
 out="$here/bench/results.md"
+workroot=/tmp
 while [ $# -gt 0 ]; do
   case "$1" in
   --scales) scales=$2; shift 2 ;;
@@ -21,12 +25,13 @@ while [ $# -gt 0 ]; do
   --reps) reps=$2; shift 2 ;;
   --formats) formats=$2; shift 2 ;;
   --out) out=$2; shift 2 ;;
+  --workdir) workroot=$2; shift 2 ;;
   *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 bin="$here/build/athlete"
 [ -x "$bin" ] || { echo "bench.sh: build first: scripts/build.sh build" >&2; exit 1; }
-work=$(mktemp -d /tmp/athlete-bench.XXXXXX)
+work=$(mktemp -d "$workroot/athlete-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
@@ -66,7 +71,8 @@ run_duckdb() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "- athlete $("$bin" --version | cut -d' ' -f2), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
   echo "- wall seconds are the median of $reps runs, alternating athlete and DuckDB; RSS is the peak resident set of athlete's largest rank and of the DuckDB process"
-  echo "- command: scripts/bench.sh --scales \"$scales\" --ranks \"$ranks\" --reps $reps --formats $formats"
+  echo "- outputs written under $workroot ($(df --output=fstype "$workroot" | tail -n 1))"
+  echo "- command: scripts/bench.sh --scales \"$scales\" --ranks \"$ranks\" --reps $reps --formats $formats --workdir $workroot"
   echo
   echo "| scale | input MB | ranks/threads | athlete s | DuckDB s | ratio athlete/DuckDB | athlete MB/s | athlete peak RSS/rank MB | DuckDB peak RSS MB |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"

@@ -49,10 +49,16 @@ const char *__asan_default_options(void) {
   return "fast_unwind_on_malloc=0";
 }
 
+static void mpi_finalize(void) {
+  MPI_Finalize();
+}
+
 void test_mpi_init(void) {
   int done = 0;
   MPI_Initialized(&done);
-  if (!done) MPI_Init(NULL, NULL);
+  if (done) return;
+  MPI_Init(NULL, NULL);
+  atexit(mpi_finalize);
 }
 
 int main(int argc, char **argv) {

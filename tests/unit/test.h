@@ -54,9 +54,7 @@ extern int test_failed;
             al_, (int)bl_, (const char *)(b), bl_);                                                \
   } while (0)
 
-/* Initialises MPI (a singleton, MPI_COMM_SELF-sized world) once. It is never finalised: Open MPI
- * unloads its plugins in MPI_Finalize, after which LeakSanitizer can no longer attribute (and
- * suppress) their exit-time allocations. */
+/* Initialises MPI once (a singleton world of one rank), finalised at exit. */
 void test_mpi_init(void);
 
 /* Returns a fresh empty temporary directory (valid until exit; removed at exit). */
