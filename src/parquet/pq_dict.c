@@ -127,6 +127,23 @@ static inline void entry_reserve(pq_dict *d) {
   if (d->n + 1 >= d->entry_cap) entry_grow(d);
 }
 
+/* Adds the string p[0..len) (hash h, short-string key `key`) as a new entry in the free slot
+ * `pos`, tagged `tag`; returns its index. */
+static inline uint32_t dict_append(pq_dict *d, uint64_t h, uint64_t key, const uint8_t *p,
+                                   size_t len, size_t pos, uint64_t tag) {
+  entry_reserve(d);
+  uint32_t e = d->n++;
+  d->hashes[e] = h;
+  d->fixed[e] = key;
+  if (e == 0) d->offs[0] = 0;
+  pq_buf_put(&d->bytes, p, len);
+  d->offs[e + 1] = (int64_t)d->bytes.len;
+  d->slots[pos] = tag | (e + 1);
+  d->plain_bytes += 4 + len;
+  if ((size_t)d->n * 2 >= d->nslots) dict_grow(d);
+  return e;
+}
+
 /* Index of the string p[0..len), inserting it when new. */
 static inline uint32_t find_string(pq_dict *d, const uint8_t *p, size_t len) {
   uint64_t h = hash_bytes(p, len), tag = h & TAG_MASK;
@@ -138,17 +155,7 @@ static inline uint32_t find_string(pq_dict *d, const uint8_t *p, size_t len) {
     if ((size_t)(offs[e + 1] - offs[e]) == len && bytes_eq(d->bytes.data + offs[e], p, len))
       return e;
   }
-  entry_reserve(d);
-  uint32_t e = d->n++;
-  d->hashes[e] = h;
-  d->fixed[e] = UINT64_MAX; /* LONG_KEY: never equal to a short string's key */
-  if (e == 0) d->offs[0] = 0;
-  pq_buf_put(&d->bytes, p, len);
-  d->offs[e + 1] = (int64_t)d->bytes.len;
-  d->slots[pos] = tag | (e + 1);
-  d->plain_bytes += 4 + len;
-  if ((size_t)d->n * 2 >= d->nslots) dict_grow(d);
-  return e;
+  return dict_append(d, h, UINT64_MAX, p, len, pos, tag); /* LONG_KEY: matches no short key */
 }
 
 /* Index of the 8-byte value v, inserting it when new. */
@@ -198,17 +205,7 @@ static inline uint32_t find_short(pq_dict *d, uint64_t key, const uint8_t *p, si
   size_t mask = d->nslots - 1, pos = h & mask;
   for (uint64_t s; (s = d->slots[pos]) != 0; pos = (pos + 1) & mask)
     if ((s & TAG_MASK) == tag && d->fixed[(uint32_t)s - 1] == key) return (uint32_t)s - 1;
-  entry_reserve(d);
-  uint32_t e = d->n++;
-  d->hashes[e] = h;
-  d->fixed[e] = key;
-  if (e == 0) d->offs[0] = 0;
-  pq_buf_put(&d->bytes, p, len);
-  d->offs[e + 1] = (int64_t)d->bytes.len;
-  d->slots[pos] = tag | (e + 1);
-  d->plain_bytes += 4 + len;
-  if ((size_t)d->n * 2 >= d->nslots) dict_grow(d);
-  return e;
+  return dict_append(d, h, key, p, len, pos, tag);
 }
 
 static bool build_string(pq_dict *d, const column *c, int64_t start, int64_t n, size_t max_bytes,
