@@ -8,6 +8,8 @@
 
 #include "parquet/pq_internal.h"
 
+#include "core/bytes.h"
+
 #define TAG_MASK 0xFFFFFFFF00000000ULL
 
 static inline uint64_t mix64(uint64_t x) {
@@ -17,18 +19,6 @@ static inline uint64_t mix64(uint64_t x) {
   x *= 0xc4ceb9fe1a85ec53ULL;
   x ^= x >> 33;
   return x;
-}
-
-static inline uint64_t load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint32_t load32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
 }
 
 /* 64x64 -> 128-bit multiply, folded to 64 bits. */

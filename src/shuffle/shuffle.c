@@ -1,5 +1,7 @@
 #include "shuffle/shuffle.h"
 
+#include "core/bytes.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +19,14 @@ static inline uint64_t fold_mul(uint64_t a, uint64_t b) {
   return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint64_t load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint64_t load32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
 uint64_t hash_bytes(const void *data, size_t n, uint64_t seed) {
   const uint8_t *p = data;
   uint64_t a = 0, b = 0, s = seed ^ fold_mul(seed ^ K2, K3);
   if (n <= 16) {
     if (n >= 4) {
       size_t mid = (n >> 3) << 2;
-      a = load32(p) << 32 | load32(p + mid);
-      b = load32(p + n - 4) << 32 | load32(p + n - 4 - mid);
+      a = (uint64_t)load32(p) << 32 | load32(p + mid);
+      b = (uint64_t)load32(p + n - 4) << 32 | load32(p + n - 4 - mid);
     } else if (n > 0) {
       a = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
     }

@@ -49,6 +49,19 @@ const char *__asan_default_options(void) {
   return "fast_unwind_on_malloc=0";
 }
 
+char *test_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)(n > 0 ? n : 0) + 1);
+  *len = fread(b, 1, (size_t)(n > 0 ? n : 0), f);
+  b[*len] = '\0';
+  fclose(f);
+  return b;
+}
+
 static void mpi_finalize(void) {
   MPI_Finalize();
 }

@@ -57,6 +57,10 @@ extern int test_failed;
 /* Initialises MPI once (a singleton world of one rank), finalised at exit. */
 void test_mpi_init(void);
 
+/* Reads a whole file into a NUL-terminated heap buffer (caller frees); *len gets its size.
+ * NULL when it cannot be opened. */
+char *test_read_file(const char *path, size_t *len);
+
 /* Returns a fresh empty temporary directory (valid until exit; removed at exit). */
 const char *test_tmpdir(void);
 

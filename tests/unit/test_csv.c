@@ -161,18 +161,6 @@ static void check_all_splits(const uint8_t *f, size_t S, const char *what) {
   parsed_free(&seq);
 }
 
-static uint8_t *read_file(const char *path, size_t *n) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  fseek(fp, 0, SEEK_END);
-  long len = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  uint8_t *p = malloc((size_t)len + 1);
-  *n = fread(p, 1, (size_t)len, fp);
-  fclose(fp);
-  return p;
-}
-
 static const char *src_dir(void) {
   const char *s = getenv("ATHLETE_SRC");
   return s ? s : ".";
@@ -359,7 +347,7 @@ TEST(every_split_of_edge_files) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     size_t n = 0;
-    uint8_t *f = read_file(path, &n);
+    uint8_t *f = (uint8_t *)test_read_file(path, &n);
     CHECK(f != NULL);
     if (f) check_all_splits(f, n, e->d_name);
     free(f);
@@ -535,7 +523,7 @@ TEST(api_reads_edge_files_like_the_core) {
   CHECK_INT(rc, ATH_OK);
   if (rc != ATH_OK) return;
   size_t n;
-  uint8_t *f = read_file(path, &n);
+  uint8_t *f = (uint8_t *)test_read_file(path, &n);
   parsed p = simulate_seq(f, n);
   CHECK(same_batch(rows, p.rows) && same_batch(rej, p.rejects));
   CHECK_INT(st.records, rows->nrows);

@@ -37,19 +37,6 @@ typedef struct table {
   int quoted_comma, quoted_quote, quoted_lf, quoted_crlf, bad_quote_close;
 } table;
 
-static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  *len = fread(b, 1, (size_t)n, f);
-  b[*len] = '\0';
-  fclose(f);
-  return b;
-}
-
 static void add_char(field *f, size_t *cap, char c) {
   if (f->n + 2 > *cap) f->s = realloc(f->s, *cap = *cap * 2 + 16);
   f->s[f->n++] = c;
@@ -127,7 +114,7 @@ static int load(table *t, const char *dir, const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   memset(t, 0, sizeof *t);
-  t->buf = read_all(path, &t->len);
+  t->buf = test_read_file(path, &t->len);
   if (!t->buf) return -1;
   parse_table(t, t->len >= 3 && memcmp(t->buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0);
   return 0;
@@ -267,7 +254,7 @@ static int sample(void) {
 
 static int files_equal(const char *a, const char *b) {
   size_t na, nb;
-  char *x = read_all(a, &na), *y = read_all(b, &nb);
+  char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
   int eq = x && y && na == nb && memcmp(x, y, na) == 0;
   free(x);
   free(y);
