@@ -414,38 +414,61 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
   return ATH_OK;
 }
 
+int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, bool more,
+                     size_t *used, ath_error *err) {
+  struct csv_parser cp;
+  parser_init(&cp);
+  parse_ctx ctx = {.rows = r->rows, .ncols = r->rows->ncols};
+  size_t i = 0;
+  int rc = ATH_OK;
+  while (rc == ATH_OK && !r->done) {
+    for (; i < n && (p[i] == '\r' || p[i] == '\n'); i++)
+      r->line += p[i] == '\n';
+    if (i >= n) break;
+    int64_t offset = base + (int64_t)i;
+    if (offset >= r->own_end) {
+      r->done = true;
+      break;
+    }
+    unsigned st = CSV_ROW;
+    int64_t lf;
+    bool high;
+    size_t j = i + scan(&st, p + i, n - i, true, &lf, &high);
+    if (j == n && more) break; /* the record goes on in the next window */
+    if (j == n && (st == CSV_QUO || r->truncated)) {
+      add_reject(r->rejects, r->source, r->line, offset, "unterminated quoted field", p + i, j - i);
+      r->nrejects++;
+      r->done = true;
+      i = j;
+      break;
+    }
+    rc = take_record(&cp, &ctx, r->rejects, p + i, j - i, !high, r->source, r->line, offset,
+                     &r->nrecords, &r->nrejects, err);
+    r->line += lf;
+    i = j;
+  }
+  if (!more) r->done = true;
+  csv_free(&cp);
+  *used = i;
+  return rc;
+}
+
 int csv_parse_chunk(const csv_chunk *ch, const char *source, batch *rows, batch *rejects,
                     int64_t *nrecords, int64_t *nrejects, ath_error *err) {
   const uint8_t *b = ch->buf;
   size_t n = (size_t)ch->len;
   int64_t first = csv_first_row_state(ch->start_state, b, n);
   if (first < 0) return ATH_OK;
-  struct csv_parser p;
-  parser_init(&p);
-  parse_ctx ctx = {.rows = rows, .ncols = rows->ncols};
-  int64_t line = ch->start_line + count_lf(b, (size_t)first);
-  size_t i = (size_t)first;
-  int rc = ATH_OK;
-  while (rc == ATH_OK) {
-    for (; i < n && (b[i] == '\r' || b[i] == '\n'); i++)
-      line += b[i] == '\n';
-    if (i >= n || ch->base + (int64_t)i >= ch->own_end) break;
-    unsigned st = CSV_ROW;
-    int64_t lf;
-    bool high;
-    size_t j = i + scan(&st, b + i, n - i, true, &lf, &high);
-    int64_t offset = ch->base + (int64_t)i;
-    if (j == n && (st == CSV_QUO || ch->truncated)) {
-      add_reject(rejects, source, line, offset, "unterminated quoted field", b + i, j - i);
-      (*nrejects)++;
-      break;
-    }
-    rc = take_record(&p, &ctx, rejects, b + i, j - i, !high, source, line, offset, nrecords,
-                     nrejects, err);
-    line += lf;
-    i = j;
-  }
-  csv_free(&p);
+  csv_records r = {.source = source,
+                   .rows = rows,
+                   .rejects = rejects,
+                   .own_end = ch->own_end,
+                   .truncated = ch->truncated,
+                   .line = ch->start_line + count_lf(b, (size_t)first)};
+  size_t used;
+  int rc = csv_parse_window(&r, b + first, n - (size_t)first, ch->base + first, false, &used, err);
+  *nrecords += r.nrecords;
+  *nrejects += r.nrejects;
   return rc;
 }
 

@@ -101,6 +101,25 @@ batch *csv_rejects_new(void);
 int csv_parse_chunk(const csv_chunk *ch, const char *source, batch *rows, batch *rejects,
                     int64_t *nrecords, int64_t *nrejects, ath_error *err);
 
+/* The state of parsing one piece's records window by window (csv_parse_window). */
+typedef struct csv_records {
+  const char *source;    /* file name for rejects and messages */
+  batch *rows, *rejects; /* as for csv_parse_chunk */
+  int64_t own_end;       /* records starting at or after this offset belong to the next piece */
+  bool truncated;        /* the last window stops inside a final unterminated quoted field */
+  int64_t line;          /* 1-based line number of the next byte */
+  int64_t nrecords, nrejects;
+  bool done; /* own_end reached or the last window parsed */
+} csv_records;
+
+/* Parses the records of p[0..n), the file's bytes [base, base + n), where p[0] starts a
+ * record (or blank lines before one). With `more`, the bytes after p[n) follow in a later
+ * call: a record that reaches the end of p is left alone and *used says how many bytes were
+ * consumed (the caller keeps p[*used..n) and appends more). Without it p ends the piece, as
+ * for csv_parse_chunk. Sets r->done when no more records of this piece remain. */
+int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, bool more,
+                     size_t *used, ath_error *err);
+
 #define CSV_NEED_MORE (-1)
 
 /* The header: the first record of p[0..n), the file from just after any BOM (`at_eof` when

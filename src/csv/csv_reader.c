@@ -168,33 +168,66 @@ static csv_smap exscan_maps(MPI_Comm comm, csv_smap mine) {
 
 /* This rank's slice of the file and the parse plan derived from every rank's scan. */
 typedef struct slice {
-  int64_t a, b;     /* owned data bytes */
-  int64_t tail_end; /* end of the record crossing b (b if none) */
-  int64_t read_end; /* bytes read: [a, read_end) */
+  int64_t a, b;      /* owned data bytes */
+  int64_t tail_end;  /* end of the record crossing b (b if none) */
+  int64_t read_end;  /* bytes to read: [a, read_end) */
+  int64_t first_row; /* offset of this rank's first record start, -1 if none in [a, b] */
   int start_state;
   int64_t start_line;
+  int64_t first_line; /* line number of first_row */
   int64_t total_lf;
 } slice;
 
-/* Scans this rank's bytes and agrees with the others on start states and tails. On return
- * *buf holds [s->a, s->read_end) (caller frees). */
+/* The slice is read through one window of 8 MiB (grown only for a longer record), twice: once
+ * to scan, once to parse. A rank never holds its whole slice, and the window, reused, stays
+ * in cache; the second read comes from the page cache. ATHLETE_READ_WINDOW (bytes) overrides
+ * the size: the tests use a few bytes to put window ends everywhere. */
+static size_t window_size(void) {
+  const char *e = getenv("ATHLETE_READ_WINDOW");
+  long long v = e ? atoll(e) : 0;
+  return v > 0 ? (size_t)v : (size_t)8 << 20;
+}
+
+/* Collective: scans this rank's bytes window by window and agrees with the others on start
+ * states and tails; fills s. `win` holds w bytes. */
 static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info *hi, slice *s,
-                      uint8_t **buf, ath_error *err) {
+                      uint8_t *win, size_t w, ath_error *err) {
   int rank, nranks;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &nranks);
-  size_t n = (size_t)(s->b - s->a);
-  *buf = xmalloc(n + 1);
-  int rc = agree(comm, pread_all(fd, *buf, n, s->a, name, err), err);
+  csv_smap mine = csv_smap_identity();
+  int rc = ATH_OK;
+  for (int64_t off = s->a; rc == ATH_OK && off < s->b; off += (int64_t)w) {
+    size_t m = s->b - off < (int64_t)w ? (size_t)(s->b - off) : w;
+    rc = pread_all(fd, win, m, off, name, err);
+    if (rc == ATH_OK) mine = csv_smap_then(mine, csv_smap_of(win, m));
+  }
+  rc = agree(comm, rc, err);
   if (rc != ATH_OK) return rc;
-  csv_smap mine = csv_smap_of(*buf, n);
   csv_smap prefix = exscan_maps(comm, mine);
   s->start_state = prefix.to[CSV_ROW];
   s->start_line = 1 + hi->header_lf + prefix.lf;
-  int64_t first = csv_first_row_state(s->start_state, *buf, n);
-  csv_piece_info info = {.first_row = first < 0 ? -1 : s->a + first,
-                         .lf = mine.lf,
-                         .end_state = mine.to[s->start_state]};
+  /* The first record start: almost always within the first window. */
+  s->first_row = s->a == s->b && s->start_state == CSV_ROW ? s->a : -1;
+  s->first_line = s->start_line;
+  int st = s->start_state;
+  for (int64_t off = s->a; rc == ATH_OK && s->first_row < 0 && off < s->b; off += (int64_t)w) {
+    size_t m = s->b - off < (int64_t)w ? (size_t)(s->b - off) : w;
+    rc = pread_all(fd, win, m, off, name, err);
+    if (rc != ATH_OK) break;
+    int64_t f = csv_first_row_state(st, win, m);
+    if (f >= 0) {
+      s->first_row = off + f;
+      s->first_line += csv_smap_of(win, (size_t)f).lf;
+    } else {
+      st = csv_run(st, win, m);
+      s->first_line += csv_smap_of(win, m).lf;
+    }
+  }
+  rc = agree(comm, rc, err);
+  if (rc != ATH_OK) return rc;
+  csv_piece_info info = {
+      .first_row = s->first_row, .lf = mine.lf, .end_state = mine.to[s->start_state]};
   csv_piece_info *all = xmalloc((size_t)nranks * sizeof *all);
   MPI_Allgather(&info, (int)sizeof info, MPI_BYTE, all, (int)sizeof info, MPI_BYTE, comm);
   csv_plan_tail(all, nranks, rank, s->b, hi->size, &s->tail_end, &s->read_end);
@@ -202,10 +235,41 @@ static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info
   for (int r = 0; r < nranks; r++)
     s->total_lf += all[r].lf;
   free(all);
-  if (s->read_end > s->b) {
-    *buf = xrealloc(*buf, (size_t)(s->read_end - s->a));
-    rc = pread_all(fd, *buf + n, (size_t)(s->read_end - s->b), s->b, name, err);
+  return ATH_OK;
+}
+
+/* Parses the records that start in [first_row, b), reading [first_row, read_end) window by
+ * window; a record longer than the window grows it. */
+static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, size_t *cap,
+                       batch *rows, batch *rejects, csv_stats *st, ath_error *err) {
+  csv_records r = {.source = name,
+                   .rows = rows,
+                   .rejects = rejects,
+                   .own_end = s->b,
+                   .truncated = s->read_end < s->tail_end,
+                   .line = s->first_line};
+  int64_t off = s->first_row; /* file offset of (*win)[0] */
+  size_t have = 0;
+  int rc = ATH_OK;
+  while (rc == ATH_OK && !r.done) {
+    int64_t left = s->read_end - (off + (int64_t)have);
+    size_t want = *cap - have < (uint64_t)left ? *cap - have : (size_t)left;
+    rc = pread_all(fd, *win + have, want, off + (int64_t)have, name, err);
+    if (rc != ATH_OK) break;
+    have += want;
+    bool more = off + (int64_t)have < s->read_end;
+    size_t used = 0;
+    rc = csv_parse_window(&r, *win, have, off, more, &used, err);
+    if (used == 0 && have == *cap) {
+      *cap *= 2;
+      *win = xrealloc(*win, *cap);
+    }
+    memmove(*win, *win + used, have - used);
+    have -= used;
+    off += (int64_t)used;
   }
+  st->records += r.nrecords;
+  st->rejects += r.nrejects;
   return rc;
 }
 
@@ -236,21 +300,16 @@ int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
   int64_t S = hi.size, lo = S * rank / nranks, hi_off = S * (rank + 1) / nranks;
   slice s = {.a = lo > hi.data_start ? lo : hi.data_start,
              .b = hi_off > hi.data_start ? hi_off : hi.data_start};
-  rc = scan_slice(comm, fd, name, &hi, &s, &buf, err);
+  size_t cap = window_size();
+  buf = xmalloc(cap);
+  rc = scan_slice(comm, fd, name, &hi, &s, buf, cap, err);
   *rows = rows_new(names, hi.ncols);
   *rejects = csv_rejects_new();
-  if (rc == ATH_OK) {
+  if (rc == ATH_OK && s.first_row >= 0) {
     batch_reserve(*rows, (int64_t)(s.b - s.a) / 64 + 16, (size_t)(s.b - s.a) / (size_t)hi.ncols);
-    csv_chunk ch = {.buf = buf,
-                    .base = s.a,
-                    .len = s.read_end - s.a,
-                    .own_end = s.b,
-                    .start_state = s.start_state,
-                    .start_line = s.start_line,
-                    .truncated = s.read_end < s.tail_end};
-    rc = csv_parse_chunk(&ch, name, *rows, *rejects, &st->records, &st->rejects, err);
+    rc = parse_slice(fd, name, &s, &buf, &cap, *rows, *rejects, st, err);
   }
-  free(buf); /* the slice is parsed: give its memory back before waiting for the others */
+  free(buf);
   buf = NULL;
   rc = agree(comm, rc, err);
   st->bytes = hi_off - lo;
