@@ -94,10 +94,8 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   batch *rejects = csv_rejects_new();
   batch *typed = NULL, *dedup = NULL;
   int64_t dropped = 0, rows_in = global_sum(c, (*bronze)->nrows);
-  int rc = silver_transform(*bronze, table, &c->o->silver, &typed, rejects, err);
+  int rc = silver_transform(bronze, table, &c->o->silver, &typed, rejects, err);
   rc = lake_agree(c->comm, rc, err);
-  batch_free(*bronze);
-  *bronze = NULL;
   double t1 = ath_now();
   char name[64];
   snprintf(name, sizeof name, "silver.transform.%s", table);

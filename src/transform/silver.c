@@ -194,85 +194,88 @@ static bool parse_bool(const uint8_t *p, size_t len, bool *v) {
   return false;
 }
 
-/* Types column `src` (bronze STRING) of kind k into `dst` for the rows with take[i] set,
- * writing straight into dst's buffers (reserved by the caller: `kept` rows and, for text, the
- * source's byte count). A null stays null (zero value, empty string range). */
-static void type_column(column *dst, const column *src, col_kind k, const uint8_t *take,
-                        int64_t kept, const int64_t *ids, const silver_options *o, char **scratch,
-                        size_t *cap) {
-  col_reserve(dst, (size_t)kept, k == KIND_TEXT ? src->nbytes : 0);
-  uint8_t *valid = dst->valid + dst->n;
-  int64_t r = 0, nulls = 0;
+/* Stores value v (8 bytes) as element r of the offsets buffer, reused for the values. */
+static inline void put8(int64_t *slot, const void *v) {
+  memcpy(slot, v, 8);
+}
+
+/* Types column c (bronze STRING) of kind k in place, keeping the rows with take[i] set. The
+ * silver column reuses c's buffers: text is cleaned within its own bytes, and an id or number
+ * goes into the offsets buffer (8 bytes a row, like the offsets). Every write lands at or
+ * before the byte or row being read, and each row's end offset is read before the slot is
+ * overwritten. A null stays null (zero value, empty string range). */
+static void type_column(column *c, col_kind k, const uint8_t *take, const int64_t *ids,
+                        const silver_options *o, char **scratch, size_t *cap) {
+  int64_t n = c->n, r = 0, nulls = 0, start = 0;
+  int64_t *off = c->offsets;
+  uint8_t *bytes = c->bytes, *valid = c->valid;
   if (k == KIND_TEXT) {
     uint8_t keep[256]; /* a local copy: the byte stores below cannot alias it */
     memcpy(keep, o->keep, sizeof keep);
-    int64_t *off = dst->offsets + dst->n;
-    uint8_t *out = dst->bytes;
-    size_t nb = dst->nbytes;
-    for (int64_t i = 0; i < src->n; i++) {
-      if (!take[i]) continue;
-      bool ok = !col_is_null(src, i);
-      if (ok) {
-        size_t len;
-        const uint8_t *p = col_str(src, i, &len);
-        for (size_t j = 0; j < len; j++) {
-          uint8_t ch = p[j];
-          out[nb] = ch;
+    size_t nb = 0;
+    for (int64_t i = 0; i < n; i++) {
+      int64_t end = off[i + 1];
+      if (take[i]) {
+        bool ok = valid[i];
+        for (int64_t j = start; j < end; j++) {
+          uint8_t ch = bytes[j];
+          bytes[nb] = ch;
           nb += keep[ch];
         }
+        valid[r] = ok;
+        nulls += !ok;
+        off[++r] = (int64_t)nb;
       }
-      valid[r] = ok;
-      nulls += !ok;
-      off[++r] = (int64_t)nb;
+      start = end;
     }
-    dst->nbytes = nb;
-  } else if (ids) { /* athlete_id: parsed once already, every taken row has one */
-    int64_t *v = (int64_t *)dst->values + dst->n;
-    for (int64_t i = 0; i < src->n; i++) {
-      if (!take[i]) continue;
-      v[r] = ids[i];
-      valid[r++] = 1;
-    }
-  } else {
-    for (int64_t i = 0; i < src->n; i++) {
-      if (!take[i]) continue;
-      bool ok = false;
-      if (!col_is_null(src, i)) {
-        size_t len;
-        const uint8_t *p = col_str(src, i, &len);
-        switch (k) {
-        case KIND_ID: {
-          int64_t v = 0;
-          ok = parse_id(p, len, &v);
-          ((int64_t *)dst->values)[dst->n + r] = ok ? v : 0;
-          break;
-        }
-        case KIND_NUM: {
-          double v = 0;
-          ok = parse_num(p, len, &v, scratch, cap);
-          ((double *)dst->values)[dst->n + r] = ok ? v : 0.0;
-          break;
-        }
-        case KIND_BOOL: {
-          bool v = false;
-          ok = parse_bool(p, len, &v);
-          ((uint8_t *)dst->values)[dst->n + r] = ok && v;
-          break;
-        }
-        case KIND_TEXT:
-          break;
-        }
-      } else {
-        memset((char *)dst->values + (size_t)(dst->n + r) * col_type_width(dst->type), 0,
-               col_type_width(dst->type));
-      }
-      valid[r] = ok;
-      nulls += !ok;
-      r++;
-    }
+    c->nbytes = nb;
+    c->n = r;
+    c->null_count = nulls;
+    return;
   }
-  dst->n += r;
-  dst->null_count += nulls;
+  uint8_t *flags = k == KIND_BOOL ? xmalloc(c->cap ? c->cap : 1) : NULL;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t end = off[i + 1];
+    if (take[i]) {
+      const uint8_t *p = bytes + start;
+      size_t len = (size_t)(end - start);
+      bool ok = false;
+      if (ids) {
+        ok = true;
+        put8(&off[r], &ids[i]);
+      } else if (k == KIND_ID) {
+        int64_t v = 0;
+        ok = valid[i] && parse_id(p, len, &v);
+        v = ok ? v : 0;
+        put8(&off[r], &v);
+      } else if (k == KIND_NUM) {
+        double v = 0;
+        ok = valid[i] && parse_num(p, len, &v, scratch, cap);
+        v = ok ? v : 0.0;
+        put8(&off[r], &v);
+      } else {
+        bool v = false;
+        ok = valid[i] && parse_bool(p, len, &v);
+        flags[r] = ok && v;
+      }
+      valid[r++] = ok;
+      nulls += !ok;
+    }
+    start = end;
+  }
+  free(c->bytes);
+  c->bytes = NULL;
+  c->nbytes = c->bytes_cap = 0;
+  if (flags) {
+    free(off);
+    c->values = flags;
+  } else {
+    c->values = off;
+  }
+  c->offsets = NULL;
+  c->type = type_of(k);
+  c->n = r;
+  c->null_count = nulls;
 }
 
 /* ---- rejects ------------------------------------------------------------------------------- */
@@ -368,12 +371,17 @@ static int check_inputs(const batch *bronze, const char *table, batch *rejects, 
   return ATH_OK;
 }
 
-int silver_transform(const batch *bronze, const char *table, const silver_options *o,
-                     batch **silver, batch *rejects, ath_error *err) {
-  int aid = -1, nc = bronze->ncols;
+int silver_transform(batch **bronze_io, const char *table, const silver_options *o, batch **silver,
+                     batch *rejects, ath_error *err) {
+  batch *bronze = *bronze_io;
+  *bronze_io = NULL;
   *silver = NULL;
+  int aid = -1, nc = bronze->ncols;
   int rc = check_inputs(bronze, table, rejects, &aid, err);
-  if (rc != ATH_OK) return rc;
+  if (rc != ATH_OK) {
+    batch_free(bronze);
+    return rc;
+  }
   int64_t n = bronze->nrows, kept = 0;
   uint8_t *take = xmalloc((size_t)(n > 0 ? n : 1));
   int64_t *ids = aid >= 0 ? xmalloc((size_t)(n > 0 ? n : 1) * sizeof *ids) : NULL;
@@ -388,25 +396,20 @@ int silver_transform(const batch *bronze, const char *table, const silver_option
     if (!take[i] && rejects) add_reject(rejects, bronze, i, aid, table, &line, &reason);
     kept += take[i];
   }
-  field_def *f = xcalloc((size_t)(nc > 0 ? nc : 1), sizeof *f);
-  for (int k = 0; k < nc; k++)
-    f[k] = (field_def){bronze->cols[k].name, type_of(kind_of(table, bronze->cols[k].name)), true};
-  batch *out = batch_new(f, nc);
   char *scratch = NULL;
   size_t scap = 0;
   for (int k = 0; k < nc; k++) {
-    column *dst = &out->cols[k];
-    type_column(dst, &bronze->cols[k], kind_of(table, dst->name), take, kept, k == aid ? ids : NULL,
-                o, &scratch, &scap);
+    column *c = &bronze->cols[k];
+    type_column(c, kind_of(table, c->name), take, k == aid ? ids : NULL, o, &scratch, &scap);
+    c->nullable = true;
   }
-  out->nrows = kept;
+  bronze->nrows = kept;
   free(scratch);
-  free(f);
   free(take);
   free(ids);
   free(line.p);
   free(reason.p);
-  *silver = out;
+  *silver = bronze;
   return ATH_OK;
 }
 

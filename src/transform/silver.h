@@ -41,16 +41,17 @@ extern const field_def SILVER_REJECT_FIELDS[5];
 
 /* Types and cleans one rank's bronze rows (every column STRING) of table `table`
  * ("athlete_bio" or "athlete_event_results"; any other name: every column cleaned text and no
- * rejects). Returns ATH_OK and *silver, a new batch the caller frees, with the bronze column
- * order and names; every silver column is nullable. Rows whose athlete_id types to null are
- * left out of silver and appended to `rejects` (if not NULL; it must have the reject schema):
- * source_file = table, line and byte_offset null, reason "missing athlete_id" (bronze null) or
- * "invalid athlete_id '<raw>'", raw = the bronze row as one RFC 4180 CSV line (minimal
- * quoting, null written as an empty field) cut to 4 KiB on a UTF-8 boundary.
+ * rejects). Consumes *bronze (set to NULL, also on failure): silver is typed in place in its
+ * buffers, so typing needs no memory of its own. Returns ATH_OK and *silver, which the caller
+ * frees, with the bronze column order and names; every silver column is nullable. Rows whose
+ * athlete_id types to null are left out of silver and appended to `rejects` (if not NULL; it must
+ * have the reject schema): source_file = table, line and byte_offset null, reason "missing
+ * athlete_id" (bronze null) or "invalid athlete_id '<raw>'", raw = the bronze row as one RFC 4180
+ * CSV line (minimal quoting, null written as an empty field) cut to 4 KiB on a UTF-8 boundary.
  * ATH_ERR when a bronze column is not STRING, a known table lacks athlete_id, or rejects has
  * the wrong schema. */
-int silver_transform(const batch *bronze, const char *table, const silver_options *o,
-                     batch **silver, batch *rejects, ath_error *err);
+int silver_transform(batch **bronze, const char *table, const silver_options *o, batch **silver,
+                     batch *rejects, ath_error *err);
 
 /* Collective: exact distributed dedupe (all columns equal, null equal to null, strings by
  * bytes, doubles by bits): shuffles by hash_row mod size, then keeps the first occurrence of

@@ -435,8 +435,8 @@ typedef struct table_run {
   int64_t dropped;
 } table_run;
 
-/* Silver for one table on this rank: transform + dedupe. */
-static int run_silver(MPI_Comm comm, const args *a, batch *bronze, table_run *t, ath_error *err) {
+/* Silver for one table on this rank: transform (consumes *bronze) + dedupe. */
+static int run_silver(MPI_Comm comm, const args *a, batch **bronze, table_run *t, ath_error *err) {
   silver_options o;
   silver_options_default(&o);
   batch *typed = NULL;
@@ -501,8 +501,8 @@ int main(int argc, char **argv) {
   batch *rb = make_bronze(&g, res_row, RES_COLS, RES_NC, lo, hi);
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = ath_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
-  int st = run_silver(MPI_COMM_WORLD, &a, bb, &bio, &err);
-  if (st == ATH_OK) st = run_silver(MPI_COMM_WORLD, &a, rb, &res, &err);
+  int st = run_silver(MPI_COMM_WORLD, &a, &bb, &bio, &err);
+  if (st == ATH_OK) st = run_silver(MPI_COMM_WORLD, &a, &rb, &res, &err);
   batch_free(bb);
   batch_free(rb);
   gold_stats gs;
