@@ -330,21 +330,103 @@ static void fill_stream(const batch *in, const shuffle_plan *p, int d, stream_cu
   }
 }
 
-/* Runs the rounds: fills *rbuf (allocated here, caller frees) with every other source's stream
- * at its offset. Returns ATH_OK or ATH_ERR on an MPI failure. */
-static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8_t **rbuf,
+/* Where each source's rows and string bytes go in the output: rows of source s are
+ * out[row0[s] .. row0[s] + recv_rows[s]), string bytes of column k start at byte0[s * nc + k].
+ * The output is reserved to its exact size first, so every received byte is written once, at
+ * its final place, as it arrives: no buffer for the whole received data. */
+typedef struct recv_layout {
+  batch *out;
+  uint64_t *tags;
+  int64_t *row0;
+  uint64_t *byte0;
+} recv_layout;
+
+/* Receive cursor of one source stream: segment, bytes of it received, rows of a SEG_LEN
+ * segment completed, and a 4-byte length split between rounds. */
+typedef struct recv_cursor {
+  int seg;
+  size_t off;
+  int64_t row;
+  uint8_t carry[4];
+  int ncarry;
+  bool overrun; /* more bytes than the plan's segments hold */
+} recv_cursor;
+
+/* Appends one received string length as row `row` of source s's part of column c. */
+static inline void put_len(column *c, int64_t row0, int64_t row, uint32_t l) {
+  c->offsets[row0 + row + 1] = c->offsets[row0 + row] + (int64_t)l;
+}
+
+/* Writes the next n received bytes of source s's stream at their places in the output. */
+static void absorb(const shuffle_plan *p, const recv_layout *lay, int s, recv_cursor *cur,
+                   const uint8_t *src, size_t n) {
+  size_t nc = (size_t)(p->ncols > 0 ? p->ncols : 1);
+  const uint64_t *colb = p->recv_col + (size_t)s * nc;
+  uint64_t rows = p->recv_rows[s];
+  int64_t r0 = lay->row0[s];
+  while (n > 0) {
+    if (cur->seg >= p->nseg) {
+      cur->overrun = true;
+      return;
+    }
+    const segment *g = &p->seg[cur->seg];
+    uint64_t len = seg_len(g, rows, colb);
+    if (cur->off == len) {
+      cur->seg++;
+      cur->off = 0;
+      cur->row = 0;
+      continue;
+    }
+    size_t take = min_u64(len - cur->off, n);
+    column *c = g->col >= 0 ? &lay->out->cols[g->col] : NULL;
+    switch (g->kind) {
+    case SEG_VALID:
+      memcpy(c->valid + r0 + (int64_t)cur->off, src, take);
+      break;
+    case SEG_FIX1:
+    case SEG_FIX8:
+      memcpy((uint8_t *)c->values + (size_t)r0 * g->stride + cur->off, src, take);
+      break;
+    case SEG_TAG:
+      memcpy((uint8_t *)(lay->tags + r0) + cur->off, src, take);
+      break;
+    case SEG_BYTES:
+      memcpy(c->bytes + lay->byte0[(size_t)s * nc + (size_t)g->col] + cur->off, src, take);
+      break;
+    case SEG_LEN: {
+      size_t i = 0;
+      while (i < take) {
+        if (cur->ncarry == 0) {
+          for (; take - i >= 4; i += 4)
+            put_len(c, r0, cur->row++, load32(src + i));
+          if (i == take) break;
+        }
+        cur->carry[cur->ncarry++] = src[i++];
+        if (cur->ncarry == 4) {
+          put_len(c, r0, cur->row++, load32(cur->carry));
+          cur->ncarry = 0;
+        }
+      }
+      break;
+    }
+    }
+    cur->off += take;
+    src += take;
+    n -= take;
+  }
+}
+
+/* Runs the rounds, writing what every other source sends straight into the output. Returns
+ * ATH_OK or ATH_ERR on an MPI failure or a stream that does not match the plan. */
+static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, const recv_layout *lay,
                     ath_error *err) {
   int size = p->size, rc = ATH_OK;
-  uint64_t total = 0, my_rounds = 0, rounds = 0;
-  uint64_t *roff = xmalloc((size_t)size * sizeof *roff), *got = xcalloc((size_t)size, 8);
-  uint64_t *sent = xcalloc((size_t)size, 8);
+  uint64_t my_rounds = 0, rounds = 0;
+  uint64_t *got = xcalloc((size_t)size, 8), *sent = xcalloc((size_t)size, 8);
   for (int s = 0; s < size; s++) {
-    roff[s] = total;
-    total += p->recv_tot[s];
     uint64_t r = (p->send_tot[s] + p->cap - 1) / p->cap;
     if (r > my_rounds) my_rounds = r;
   }
-  *rbuf = xmalloc(total ? total : 1);
   int *scnt = xcalloc((size_t)size, sizeof(int)), *sdis = xcalloc((size_t)size, sizeof(int));
   int *rcnt = xcalloc((size_t)size, sizeof(int)), *rdis = xcalloc((size_t)size, sizeof(int));
   size_t sbytes = 1, rbytes = 1; /* one round's worth at most, but no more than the data */
@@ -354,6 +436,7 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8
   }
   uint8_t *sround = xmalloc(sbytes), *rround = xmalloc(rbytes);
   stream_cursor *cur = xcalloc((size_t)size, sizeof *cur);
+  recv_cursor *rcur = xcalloc((size_t)size, sizeof *rcur);
   int mrc = MPI_Allreduce(&my_rounds, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm);
   if (mrc != MPI_SUCCESS) {
     rc = mpi_fail(err, mrc, "MPI_Allreduce");
@@ -377,12 +460,14 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, uint8
       goto out;
     }
     for (int s = 0; s < size; s++) {
-      if (rcnt[s]) memcpy(*rbuf + roff[s] + got[s], rround + rdis[s], (size_t)rcnt[s]);
+      absorb(p, lay, s, &rcur[s], rround + rdis[s], (size_t)rcnt[s]);
       got[s] += (uint64_t)rcnt[s];
     }
   }
+  for (int s = 0; s < size && rc == ATH_OK; s++)
+    if (rcur[s].overrun || rcur[s].ncarry)
+      rc = ath_fail(err, ATH_ERR, "shuffle: stream from rank %d does not match its plan", s);
 out:
-  free(roff);
   free(got);
   free(sent);
   free(scnt);
@@ -392,113 +477,99 @@ out:
   free(sround);
   free(rround);
   free(cur);
+  free(rcur);
   return rc;
 }
 
-/* Decodes the received streams (and this rank's own rows, straight from `in`) into out and
- * *tag_out, column by column, sources in rank order. Returns false on a malformed stream. */
-static bool decode(const batch *in, const shuffle_plan *p, const uint8_t *rbuf, batch *out,
-                   uint64_t *tag_out) {
-  int size = p->size;
+/* Copies this rank's own rows (they never leave it) from `in` to their place in the output. */
+static void copy_own(const batch *in, const shuffle_plan *p, const recv_layout *lay) {
   size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
-  const uint8_t **q = xmalloc((size_t)size * sizeof *q);
-  const uint8_t *pos = rbuf;
-  for (int s = 0; s < size; s++) {
-    q[s] = pos;
-    pos += p->recv_tot[s];
-  }
   const int64_t *mine = p->order + p->start[p->rank];
+  size_t m = (size_t)p->recv_rows[p->rank];
+  int64_t r0 = lay->row0[p->rank];
   for (int g = 0; g < p->nseg; g++) {
     const segment *sg = &p->seg[g];
-    column *c = sg->col >= 0 ? &out->cols[sg->col] : NULL;
+    column *c = sg->col >= 0 ? &lay->out->cols[sg->col] : NULL;
     const column *src = sg->col >= 0 ? &in->cols[sg->col] : NULL;
-    int64_t row = 0; /* rows of this segment written so far */
-    size_t nbytes = 0;
+    switch (sg->kind) {
+    case SEG_VALID:
+      for (size_t j = 0; j < m; j++)
+        c->valid[r0 + (int64_t)j] = src->valid[mine[j]] != 0;
+      break;
+    case SEG_FIX1:
+    case SEG_FIX8:
+      put_rows(in, p, sg, mine, m, (uint8_t *)c->values + (size_t)r0 * sg->stride);
+      break;
+    case SEG_TAG:
+      put_rows(in, p, sg, mine, m, (uint8_t *)(lay->tags + r0));
+      break;
+    case SEG_LEN:
+      for (size_t j = 0; j < m; j++)
+        put_len(c, r0, (int64_t)j, (uint32_t)(src->offsets[mine[j] + 1] - src->offsets[mine[j]]));
+      break;
+    case SEG_BYTES: {
+      uint8_t *dst = c->bytes + lay->byte0[(size_t)p->rank * nc + (size_t)sg->col];
+      for (size_t j = 0; j < m; j++) {
+        int64_t i = mine[j];
+        size_t l = (size_t)(src->offsets[i + 1] - src->offsets[i]);
+        if (l) memcpy(dst, src->bytes + src->offsets[i], l);
+        dst += l;
+      }
+      break;
+    }
+    }
+  }
+}
+
+/* Sizes the output exactly and sets where each source's rows and bytes go (each source's
+ * first offset included, so sources can be filled in any order). */
+static void layout_output(const batch *in, const shuffle_plan *p, recv_layout *lay,
+                          uint64_t *rows_out) {
+  int size = p->size;
+  size_t nc = (size_t)(in->ncols > 0 ? in->ncols : 1);
+  lay->row0 = xcalloc((size_t)size + 1, sizeof *lay->row0);
+  lay->byte0 = xcalloc((size_t)size * nc, sizeof *lay->byte0);
+  for (int s = 0; s < size; s++)
+    lay->row0[s + 1] = lay->row0[s] + (int64_t)p->recv_rows[s];
+  uint64_t rows = (uint64_t)lay->row0[size];
+  lay->out = batch_new_like(in);
+  for (int k = 0; k < in->ncols; k++) {
+    uint64_t total = 0;
     for (int s = 0; s < size; s++) {
-      size_t m = (size_t)p->recv_rows[s];
-      bool self = s == p->rank;
-      switch (sg->kind) {
-      case SEG_VALID: {
-        uint8_t *v = c->valid + row;
-        if (self) {
-          for (size_t j = 0; j < m; j++)
-            v[j] = src->valid[mine[j]] != 0;
-        } else if (m) {
-          memcpy(v, q[s], m);
-          q[s] += m;
-        }
-        break;
-      }
-      case SEG_FIX1:
-      case SEG_FIX8:
-      case SEG_LEN:
-      case SEG_TAG: {
-        uint8_t *dst = sg->kind == SEG_TAG   ? (uint8_t *)(tag_out + row)
-                       : sg->kind == SEG_LEN ? NULL
-                                             : (uint8_t *)c->values + (size_t)row * sg->stride;
-        if (sg->kind == SEG_LEN) {
-          int64_t *o = c->offsets + row;
-          for (size_t j = 0; j < m; j++) {
-            int64_t l;
-            if (self) {
-              l = src->offsets[mine[j] + 1] - src->offsets[mine[j]];
-            } else {
-              uint32_t l32;
-              memcpy(&l32, q[s] + 4 * j, 4);
-              l = l32;
-            }
-            o[j + 1] = o[j] + l;
-          }
-          if (!self) q[s] += 4 * m;
-        } else if (self) {
-          put_rows(in, p, sg, mine, m, dst);
-        } else if (m) {
-          memcpy(dst, q[s], m * sg->stride);
-          q[s] += m * sg->stride;
-        }
-        break;
-      }
-      case SEG_BYTES: {
-        uint64_t b = p->recv_col[(size_t)s * nc + (size_t)sg->col];
-        uint8_t *dst = c->bytes + nbytes;
-        if (self) {
-          for (size_t j = 0; j < m; j++) {
-            int64_t i = mine[j];
-            size_t l = (size_t)(src->offsets[i + 1] - src->offsets[i]);
-            if (l) memcpy(dst, src->bytes + src->offsets[i], l);
-            dst += l;
-          }
-        } else if (b) {
-          memcpy(dst, q[s], (size_t)b);
-          q[s] += b;
-        }
-        nbytes += (size_t)b;
-        break;
-      }
-      }
-      row += (int64_t)m;
+      lay->byte0[(size_t)s * nc + (size_t)k] = total;
+      total += p->recv_col[(size_t)s * nc + (size_t)k];
     }
-    if (sg->kind == SEG_VALID) {
-      int64_t nulls = 0;
-      for (int64_t i = 0; i < row; i++)
-        nulls += !c->valid[i];
-      c->n = row;
-      c->null_count = nulls;
-    } else if (sg->kind == SEG_BYTES) {
-      if ((uint64_t)c->offsets[row] != nbytes) {
-        free(q);
-        return false;
-      }
-      c->nbytes = nbytes;
+    column *c = &lay->out->cols[k];
+    col_reserve(c, (size_t)rows, (size_t)total);
+    if (c->type == COL_STRING)
+      for (int s = 0; s < size; s++)
+        c->offsets[lay->row0[s]] = (int64_t)lay->byte0[(size_t)s * nc + (size_t)k];
+  }
+  *rows_out = rows;
+}
+
+/* After every byte has arrived: row and null counts, and the check that each source's
+ * lengths add up to the string bytes it announced. */
+static bool finish_output(const shuffle_plan *p, const recv_layout *lay, uint64_t rows) {
+  size_t nc = (size_t)(p->ncols > 0 ? p->ncols : 1);
+  batch *out = lay->out;
+  for (int k = 0; k < out->ncols; k++) {
+    column *c = &out->cols[k];
+    int64_t nulls = 0;
+    for (uint64_t i = 0; i < rows; i++)
+      nulls += !c->valid[i];
+    c->n = (int64_t)rows;
+    c->null_count = nulls;
+    if (c->type != COL_STRING) continue;
+    for (int s = 0; s < p->size; s++) {
+      uint64_t end =
+          lay->byte0[(size_t)s * nc + (size_t)k] + p->recv_col[(size_t)s * nc + (size_t)k];
+      if ((uint64_t)c->offsets[lay->row0[s + 1]] != end) return false;
     }
+    c->nbytes = (size_t)c->offsets[rows];
   }
-  bool ok = true;
-  for (int s = 0; s < size; s++) { /* every stream consumed exactly */
-    ok &= q[s] == rbuf + p->recv_tot[s];
-    rbuf += p->recv_tot[s];
-  }
-  free(q);
-  return ok;
+  out->nrows = (int64_t)rows;
+  return true;
 }
 
 /* Agrees on a status across ranks: returns the worst status; a rank whose own step succeeded
@@ -513,11 +584,12 @@ static int agree(MPI_Comm comm, int rc, ath_error *err) {
 int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const uint64_t *tag,
                          size_t round_bytes, batch **out, uint64_t **tag_out, ath_error *err) {
   shuffle_plan p = {0};
-  uint8_t *rbuf = NULL;
+  recv_layout lay = {0};
   *out = NULL;
   if (tag_out) *tag_out = NULL;
   MPI_Comm_size(comm, &p.size);
   MPI_Comm_rank(comm, &p.rank);
+  p.ncols = in->ncols;
   p.tag = tag_out ? tag : NULL;
   if (round_bytes > ((size_t)1 << 30)) round_bytes = (size_t)1 << 30;
   p.cap = round_bytes / (size_t)p.size;
@@ -535,33 +607,26 @@ int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const 
     goto out;
   }
   p.send_tot[p.rank] = p.recv_tot[p.rank] = 0; /* this rank's own rows never leave it */
-  rc = agree(comm, exchange(comm, in, &p, &rbuf, err), err);
-  if (rc != ATH_OK) goto out;
   uint64_t rows = 0;
-  for (int s = 0; s < p.size; s++)
-    rows += p.recv_rows[s];
-  *out = batch_new_like(in);
-  for (int k = 0; k < in->ncols; k++) { /* exact sizes: decoding never reallocates */
-    uint64_t sbytes = 0;
-    for (int s = 0; s < p.size; s++)
-      sbytes += p.recv_col[(size_t)s * (size_t)nc + (size_t)k];
-    col_reserve(&(*out)->cols[k], (size_t)rows, (size_t)sbytes);
-  }
-  uint64_t *tags = tag_out ? xmalloc((size_t)(rows ? rows : 1) * sizeof *tags) : NULL;
-  if (!decode(in, &p, rbuf, *out, tags)) {
-    free(tags);
+  layout_output(in, &p, &lay, &rows);
+  if (tag_out) lay.tags = xmalloc((size_t)(rows ? rows : 1) * sizeof *lay.tags);
+  rc = agree(comm, exchange(comm, in, &p, &lay, err), err);
+  if (rc != ATH_OK) goto out;
+  copy_own(in, &p, &lay);
+  if (!finish_output(&p, &lay, rows)) {
     rc = ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
     goto out;
   }
-  (*out)->nrows = (int64_t)rows;
-  if (tag_out) *tag_out = tags;
+  *out = lay.out;
+  lay.out = NULL;
+  if (tag_out) *tag_out = lay.tags;
+  lay.tags = NULL;
 out:
-  free(rbuf);
+  batch_free(lay.out);
+  free(lay.tags);
+  free(lay.row0);
+  free(lay.byte0);
   plan_free(&p);
-  if (rc != ATH_OK) {
-    batch_free(*out);
-    *out = NULL;
-  }
   return rc;
 }
 
