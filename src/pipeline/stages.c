@@ -100,8 +100,11 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   char name[64];
   snprintf(name, sizeof name, "silver.transform.%s", table);
   report_timing(c, name, t1 - t0);
-  if (rc == ATH_OK) rc = silver_dedupe(c->comm, typed, c->o->round_bytes, &dedup, &dropped, err);
-  batch_free(typed);
+  if (rc == ATH_OK) rc = silver_dedupe(c->comm, typed, c->o->round_bytes, &dropped, err);
+  if (rc == ATH_OK)
+    dedup = typed;
+  else
+    batch_free(typed);
   snprintf(name, sizeof name, "silver.dedupe.%s", table);
   report_timing(c, name, ath_now() - t1);
   int64_t nrej = global_sum(c, rejects->nrows);

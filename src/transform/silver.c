@@ -446,15 +446,15 @@ static void compact_rows(batch *b, const uint8_t *keep) {
   batch_sync_rows(b);
 }
 
-/* Keeps, in place, the first occurrence of every distinct row of b, in order; hash[i] is
- * hash_row(b, i). Rows are compared in full only when their 64-bit hashes match. */
-static void dedupe_local(batch *b, const uint64_t *hash, int64_t *dropped) {
+/* Sets keep[i] for the first occurrence of every distinct row of b (in row order) and clears
+ * it for the later ones; hash[i] is hash_row(b, i). Rows are compared in full whenever their
+ * 64-bit hashes match. Returns the rows kept. */
+static int64_t first_occurrences(const batch *b, const uint64_t *hash, uint8_t *keep) {
   int64_t n = b->nrows, kept = 0;
   size_t cap = 16;
   while (cap < (size_t)n * 2)
     cap *= 2;
   int64_t *slot = xmalloc(cap * sizeof *slot);
-  uint8_t *keep = xcalloc((size_t)(n > 0 ? n : 1), 1);
   memset(slot, 0xff, cap * sizeof *slot);
   for (int64_t i = 0; i < n; i++) {
     uint64_t h = hash[i];
@@ -465,37 +465,169 @@ static void dedupe_local(batch *b, const uint64_t *hash, int64_t *dropped) {
         dup = true;
         break;
       }
+    keep[i] = !dup;
     if (dup) continue;
     slot[s] = i;
-    keep[i] = 1;
     kept++;
   }
   free(slot);
-  *dropped = n - kept;
-  if (kept < n) compact_rows(b, keep);
-  free(keep);
+  return kept;
 }
 
-int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **out, int64_t *dropped,
-                  ath_error *err) {
-  int size = 1;
-  batch *mine = NULL;
-  *out = NULL;
-  *dropped = 0;
-  MPI_Comm_size(comm, &size);
-  size_t n = (size_t)(in->nrows > 0 ? in->nrows : 1);
-  int *dest = xmalloc(n * sizeof *dest);
-  uint64_t *hash = xmalloc(n * sizeof *hash), *mine_hash = NULL;
-  for (int64_t i = 0; i < in->nrows; i++) { /* each row hashed once: the hash travels along */
-    hash[i] = hash_row(in, i);
-    dest[i] = (int)(hash[i] % (uint64_t)size);
+/* Sets rep[j] for every hash h[j] that occurs more than once in h[0..n). */
+static void mark_repeated(const uint64_t *h, int64_t n, uint8_t *rep) {
+  size_t cap = 16;
+  while (cap < (size_t)n * 2)
+    cap *= 2;
+  int64_t *slot = xmalloc(cap * sizeof *slot);
+  memset(slot, 0xff, cap * sizeof *slot);
+  for (int64_t j = 0; j < n; j++) {
+    size_t s = (size_t)(hash_i64((int64_t)h[j]) & (cap - 1));
+    for (; slot[s] >= 0 && h[slot[s]] != h[j]; s = (s + 1) & (cap - 1))
+      ;
+    if (slot[s] >= 0)
+      rep[slot[s]] = rep[j] = 1;
+    else
+      slot[s] = j;
   }
-  int rc = shuffle_batch_tagged(comm, in, dest, hash, round_bytes, &mine, &mine_hash, err);
+  free(slot);
+}
+
+/* A row tag: the rank a row comes from and its index there. */
+#define TAG_SHIFT 40
+#define TAG_ROW   (((uint64_t)1 << TAG_SHIFT) - 1)
+
+/* A batch of one non-null INT64 column holding v[0..n). */
+static batch *int64_batch(const char *name, const uint64_t *v, int64_t n) {
+  field_def f = {name, COL_INT64, false};
+  batch *b = batch_new(&f, 1);
+  column *c = &b->cols[0];
+  col_reserve(c, (size_t)n, 0);
+  if (n) memcpy(c->values, v, (size_t)n * sizeof *v);
+  memset(c->valid, 1, (size_t)n);
+  c->n = b->nrows = n;
+  return b;
+}
+
+/* Collective: for each j < n with sel[j], sends row index (tag[j] & TAG_ROW) back to rank
+ * tag[j] >> TAG_SHIFT, which sets flags[index] = value. */
+static int tell_sources(MPI_Comm comm, const uint64_t *tag, const uint8_t *sel, int64_t n,
+                        size_t round_bytes, uint8_t *flags, uint8_t value, ath_error *err) {
+  int64_t m = 0;
+  for (int64_t j = 0; j < n; j++)
+    m += sel[j];
+  uint64_t *idx = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *idx);
+  int *dest = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *dest);
+  for (int64_t j = 0, k = 0; j < n; j++)
+    if (sel[j]) {
+      idx[k] = tag[j] & TAG_ROW;
+      dest[k++] = (int)(tag[j] >> TAG_SHIFT);
+    }
+  batch *out = int64_batch("row", idx, m), *back = NULL;
+  int rc = shuffle_batch(comm, out, dest, round_bytes, &back, err);
+  if (rc == ATH_OK)
+    for (int64_t i = 0; i < back->nrows; i++)
+      flags[col_i64(&back->cols[0], i)] = value;
+  batch_free(out);
+  batch_free(back);
+  free(idx);
   free(dest);
+  return rc;
+}
+
+/* Collective: sets cand[i] for the rows of b whose hash occurs more than once anywhere (only
+ * they can be duplicates). Each row's hash (with its tag) goes to the owner rank, hash mod
+ * size, which marks the repeated ones and tells their sources. */
+static int find_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash, size_t round_bytes,
+                           uint8_t *cand, ath_error *err) {
+  int size, rank;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  int64_t n = b->nrows;
+  int *dest = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *dest);
+  uint64_t *tag = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *tag), *gtag = NULL;
+  for (int64_t i = 0; i < n; i++) {
+    dest[i] = (int)(hash[i] % (uint64_t)size);
+    tag[i] = (uint64_t)rank << TAG_SHIFT | (uint64_t)i;
+  }
+  batch *hb = int64_batch("hash", hash, n), *got = NULL;
+  int rc = shuffle_batch_tagged(comm, hb, dest, tag, round_bytes, &got, &gtag, err);
+  batch_free(hb);
+  free(dest);
+  free(tag);
+  if (rc == ATH_OK) {
+    int64_t g = got->nrows;
+    uint8_t *rep = xcalloc((size_t)(g > 0 ? g : 1), 1);
+    mark_repeated(got->cols[0].values, g, rep);
+    rc = tell_sources(comm, gtag, rep, g, round_bytes, cand, 1, err);
+    free(rep);
+  }
+  batch_free(got);
+  free(gtag);
+  return rc;
+}
+
+/* Collective: the candidates' owners compare them in full, in global order (a shuffle delivers
+ * sources in rank order, each in row order), and tell each source which of its rows repeat an
+ * earlier row: keep[i] is cleared for those. */
+static int settle_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash,
+                             const uint8_t *cand, size_t round_bytes, uint8_t *keep,
+                             ath_error *err) {
+  int size, rank;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  batch *mine = batch_new_like(b), *got = NULL;
+  int64_t m = 0;
+  for (int64_t i = 0; i < b->nrows; i++)
+    m += cand[i];
+  int *dest = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *dest);
+  uint64_t *tag = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *tag), *gtag = NULL;
+  for (int64_t i = 0, j = 0; i < b->nrows; i++) {
+    if (!cand[i]) continue;
+    batch_append_row(mine, b, i);
+    dest[j] = (int)(hash[i] % (uint64_t)size);
+    tag[j++] = (uint64_t)rank << TAG_SHIFT | (uint64_t)i;
+  }
+  int rc = shuffle_batch_tagged(comm, mine, dest, tag, round_bytes, &got, &gtag, err);
+  batch_free(mine);
+  free(dest);
+  free(tag);
+  if (rc == ATH_OK) {
+    int64_t g = got->nrows;
+    uint64_t *gh = xmalloc((size_t)(g > 0 ? g : 1) * sizeof *gh);
+    uint8_t *gkeep = xmalloc((size_t)(g > 0 ? g : 1));
+    for (int64_t i = 0; i < g; i++)
+      gh[i] = hash_row(got, i);
+    first_occurrences(got, gh, gkeep);
+    for (int64_t i = 0; i < g; i++)
+      gkeep[i] = !gkeep[i]; /* now: dropped */
+    rc = tell_sources(comm, gtag, gkeep, g, round_bytes, keep, 0, err);
+    free(gh);
+    free(gkeep);
+  }
+  batch_free(got);
+  free(gtag);
+  return rc;
+}
+
+int silver_dedupe(MPI_Comm comm, batch *b, size_t round_bytes, int64_t *dropped, ath_error *err) {
+  int64_t n = b->nrows;
+  *dropped = 0;
+  uint64_t *hash = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *hash);
+  uint8_t *cand = xcalloc((size_t)(n > 0 ? n : 1), 1);
+  uint8_t *keep = xmalloc((size_t)(n > 0 ? n : 1));
+  for (int64_t i = 0; i < n; i++)
+    hash[i] = hash_row(b, i);
+  memset(keep, 1, (size_t)(n > 0 ? n : 1));
+  int rc = find_candidates(comm, b, hash, round_bytes, cand, err);
+  if (rc == ATH_OK) rc = settle_candidates(comm, b, hash, cand, round_bytes, keep, err);
+  if (rc == ATH_OK) {
+    for (int64_t i = 0; i < n; i++)
+      *dropped += !keep[i];
+    if (*dropped) compact_rows(b, keep);
+  }
   free(hash);
-  if (rc != ATH_OK) return rc;
-  dedupe_local(mine, mine_hash, dropped);
-  free(mine_hash);
-  *out = mine;
-  return ATH_OK;
+  free(cand);
+  free(keep);
+  return rc;
 }

@@ -53,12 +53,13 @@ extern const field_def SILVER_REJECT_FIELDS[5];
 int silver_transform(batch **bronze, const char *table, const silver_options *o, batch **silver,
                      batch *rejects, ath_error *err);
 
-/* Collective: exact distributed dedupe (all columns equal, null equal to null, strings by
- * bytes, doubles by bits): shuffles by hash_row mod size, then keeps the first occurrence of
- * each row in arrival order (source rank, then source order), comparing whole rows, never only
- * hashes. Returns a new batch (caller frees) and *dropped = rows removed on this rank.
+/* Collective: exact distributed dedupe, in place. Removes from b every row equal to a row that
+ * comes before it in global order (ranks in order, then row order): all columns equal, null
+ * equal to null, strings by bytes, doubles by bits. Rows stay on their rank, in order. Only
+ * each row's 64-bit hash travels, to its owner rank (hash mod size); the rows whose hash occurs
+ * more than once are then shuffled in full (MPI_Alltoallv rounds of at most round_bytes) to
+ * that owner and compared whole, never on hashes alone. *dropped = rows removed on this rank.
  * Same status on every rank. */
-int silver_dedupe(MPI_Comm comm, const batch *in, size_t round_bytes, batch **out, int64_t *dropped,
-                  ath_error *err);
+int silver_dedupe(MPI_Comm comm, batch *b, size_t round_bytes, int64_t *dropped, ath_error *err);
 
 #endif

@@ -442,8 +442,11 @@ static int run_silver(MPI_Comm comm, const args *a, batch **bronze, table_run *t
   batch *typed = NULL;
   t->rejects = batch_new(SILVER_REJECT_FIELDS, 5);
   int rc = silver_transform(bronze, t->name, &o, &typed, t->rejects, err);
-  if (rc == ATH_OK) rc = silver_dedupe(comm, typed, a->round_bytes, &t->silver, &t->dropped, err);
-  batch_free(typed);
+  if (rc == ATH_OK) rc = silver_dedupe(comm, typed, a->round_bytes, &t->dropped, err);
+  if (rc == ATH_OK)
+    t->silver = typed;
+  else
+    batch_free(typed);
   return rc;
 }
 
