@@ -199,12 +199,83 @@ static int shuffle_by_id(MPI_Comm comm, batch **b, bool *view, size_t round_byte
 
 /* ---- the join ------------------------------------------------------------------------------- */
 
+/* Dictionary codes of a string column (null included), in first-seen order: later steps
+ * compare and hash small integers instead of strings. Returns the number of codes. */
+static int64_t encode_column(const column *c, int64_t n, int64_t *code) {
+  typedef struct dslot {
+    uint64_t h;
+    int64_t row, code;
+  } dslot;
+  size_t cap = 64;
+  dslot *tab = xmalloc(cap * sizeof *tab);
+  for (size_t s = 0; s < cap; s++)
+    tab[s].row = -1;
+  int64_t ncodes = 0, null_code = -1;
+  for (int64_t i = 0; i < n; i++) {
+    cell x = get_cell(c, i);
+    if (x.null) {
+      if (null_code < 0) null_code = ncodes++;
+      code[i] = null_code;
+      continue;
+    }
+    uint64_t h = hash_bytes(x.p, x.len, 7);
+    size_t s = h & (cap - 1);
+    for (; tab[s].row >= 0; s = (s + 1) & (cap - 1))
+      if (tab[s].h == h && cell_eq(get_cell(c, tab[s].row), x)) break;
+    if (tab[s].row >= 0) {
+      code[i] = tab[s].code;
+      continue;
+    }
+    tab[s] = (dslot){h, i, ncodes};
+    code[i] = ncodes++;
+    if ((size_t)ncodes * 2 > cap) { /* grow and re-insert */
+      dslot *old = tab;
+      size_t ocap = cap;
+      cap *= 2;
+      tab = xmalloc(cap * sizeof *tab);
+      for (size_t t = 0; t < cap; t++)
+        tab[t].row = -1;
+      for (size_t t = 0; t < ocap; t++) {
+        if (old[t].row < 0) continue;
+        size_t u = old[t].h & (cap - 1);
+        while (tab[u].row >= 0)
+          u = (u + 1) & (cap - 1);
+        tab[u] = old[t];
+      }
+      free(old);
+    }
+  }
+  free(tab);
+  return ncodes;
+}
+
+/* Combined dictionary code of two columns per row: code(a) * codes(b) + code(b), below n^2
+ * (no overflow: a rank holds fewer than 2^31 rows). */
+static void encode_pair(const column *a, const column *b, int64_t n, int64_t *code) {
+  int64_t *cb = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *cb);
+  encode_column(a, n, code);
+  int64_t nb = encode_column(b, n, cb);
+  for (int64_t i = 0; i < n; i++)
+    code[i] = code[i] * nb + cb[i];
+  free(cb);
+}
+
+/* Slot of the pair-code table: (results code, bio code) -> group index in g. */
+typedef struct gslot {
+  int64_t r, b, group;
+} gslot;
+
+static size_t gslot_hash(int64_t r, int64_t b) {
+  return (size_t)hash_i64(r ^ (int64_t)hash_i64(b));
+}
+
 /* Inner-joins results R (athlete_id, sport, medal) with bio B (athlete_id, sex, country_noc,
  * height, weight), both already co-located, aggregating into g. Counts joined pairs and results
- * rows without a bio row. */
+ * rows without a bio row. The group of a joined pair is found by integer codes (results half,
+ * bio half); only a group's first pair goes through g's string keys. */
 static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *joined,
                            int64_t *orphans) {
-  int64_t nb = B->nrows;
+  int64_t nb = B->nrows, nr = R->nrows;
   size_t cap = 16;
   while (cap < (size_t)nb * 2)
     cap *= 2;
@@ -214,7 +285,8 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
   } slot;
   slot *tab = xmalloc(cap * sizeof *tab);
   int64_t *next = xmalloc((size_t)(nb + 1) * sizeof *next);
-  uint64_t *bh = xmalloc((size_t)(nb + 1) * sizeof *bh);
+  int64_t *bcode = xmalloc((size_t)(nb + 1) * sizeof *bcode);
+  int64_t *rcode = xmalloc((size_t)(nr + 1) * sizeof *rcode);
   for (size_t s = 0; s < cap; s++)
     tab[s].head = -1;
   const column *bid = &B->cols[0], *rid = &R->cols[0];
@@ -226,10 +298,15 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
     next[j] = tab[s].head;
     tab[s].id = id;
     tab[s].head = j;
-    bh[j] = pair_hash(get_cell(&B->cols[1], j), get_cell(&B->cols[2], j), 3);
   }
+  encode_pair(&B->cols[1], &B->cols[2], nb, bcode);
+  encode_pair(&R->cols[1], &R->cols[2], nr, rcode);
+  size_t gcap = 1024, used = 0;
+  gslot *gt = xmalloc(gcap * sizeof *gt);
+  for (size_t s = 0; s < gcap; s++)
+    gt[s].r = -1;
   const double *hv = B->cols[3].values, *wv = B->cols[4].values;
-  for (int64_t i = 0; i < R->nrows; i++) {
+  for (int64_t i = 0; i < nr; i++) {
     int64_t id = col_i64(rid, i);
     size_t s = (hash_i64(id) >> 7) & (cap - 1);
     while (tab[s].head >= 0 && tab[s].id != id)
@@ -238,12 +315,37 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
       (*orphans)++;
       continue;
     }
-    cell k[4] = {get_cell(&R->cols[1], i), get_cell(&R->cols[2], i)};
-    uint64_t rh = pair_hash(k[0], k[1], 1);
     for (int64_t j = tab[s].head; j >= 0; j = next[j]) {
-      k[2] = get_cell(&B->cols[1], j);
-      k[3] = get_cell(&B->cols[2], j);
-      agg *a = groups_get(g, k, combine(rh, bh[j]));
+      int64_t rk = rcode[i], bk = bcode[j];
+      size_t u = gslot_hash(rk, bk) & (gcap - 1);
+      while (gt[u].r >= 0 && (gt[u].r != rk || gt[u].b != bk))
+        u = (u + 1) & (gcap - 1);
+      if (gt[u].r < 0) {
+        cell k[4] = {get_cell(&R->cols[1], i), get_cell(&R->cols[2], i), get_cell(&B->cols[1], j),
+                     get_cell(&B->cols[2], j)};
+        uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
+        gt[u] = (gslot){rk, bk, groups_get(g, k, h) - g->aggs};
+        if (++used * 2 > gcap) { /* grow and re-insert */
+          gslot *old = gt;
+          size_t ocap = gcap;
+          gcap *= 2;
+          gt = xmalloc(gcap * sizeof *gt);
+          for (size_t t = 0; t < gcap; t++)
+            gt[t].r = -1;
+          for (size_t t = 0; t < ocap; t++) {
+            if (old[t].r < 0) continue;
+            size_t v = gslot_hash(old[t].r, old[t].b) & (gcap - 1);
+            while (gt[v].r >= 0)
+              v = (v + 1) & (gcap - 1);
+            gt[v] = old[t];
+          }
+          free(old);
+          u = gslot_hash(rk, bk) & (gcap - 1);
+          while (gt[u].r != rk || gt[u].b != bk)
+            u = (u + 1) & (gcap - 1);
+        }
+      }
+      agg *a = &g->aggs[gt[u].group];
       a->n++;
       (*joined)++;
       if (!col_is_null(&B->cols[3], j)) xsum_add(&a->h, hv[j]), a->nh++;
@@ -252,7 +354,9 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
   }
   free(tab);
   free(next);
-  free(bh);
+  free(bcode);
+  free(rcode);
+  free(gt);
 }
 
 /* ---- merge onto rank 0 ---------------------------------------------------------------------- */
