@@ -55,6 +55,24 @@ int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
                    const char *const *attr_keys, const char *const *attr_values, int nattrs,
                    ath_error *err);
 
+/* Local work a rank does while the others write their raw data (see h5_write_table_with):
+ * run(arg, err) must not call MPI or HDF5; its result goes to status. */
+typedef struct h5_side_job {
+  int (*run)(void *arg, ath_error *err);
+  void *arg;
+  ath_error *err;
+  int status;
+} h5_side_job;
+
+/* h5_write_table that also runs `side` (if not NULL) exactly once on every rank, while the
+ * file's datasets exist and the raw data is being written: odd ranks run it before writing
+ * their raw data, even ranks after. Writes into one file are serialised by the kernel, so a
+ * rank's side job (its Parquet part, say) overlaps another rank's HDF5 writes. The returned
+ * status is the file's; the side job's is in side->status. */
+int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
+                        const char *const *attr_keys, const char *const *attr_values, int nattrs,
+                        h5_side_job *side, ath_error *err);
+
 /* Collective: reads a table written by h5_write_table with any number of ranks; rank r of n
  * gets rows [r*N/n, (r+1)*N/n) as a new batch (caller frees with batch_free). On failure
  * *out is NULL on every rank. */

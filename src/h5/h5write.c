@@ -103,22 +103,46 @@ static void byte_range(const layout *lay, int col, int64_t *start, int64_t *tota
   }
 }
 
+/* One dataset created (collectively) and waiting for this rank's raw data: `count` elements
+ * of mtype from buf at element `start`, `add` added to each (see h5u_io). */
+typedef struct pending {
+  hid_t dset, mtype;
+  size_t elem;
+  int64_t start, count, add;
+  const void *buf;
+  char object[256];
+} pending;
+
+/* Every dataset and group of the file, created first (collective metadata), written next
+ * (independent raw data), closed last (collective again). */
+typedef struct plan {
+  pending *ds;
+  int nds;
+  size_t capds;
+  hid_t *groups;
+  int ngroups;
+} plan;
+
 /* Collective for the metadata only: creates /<group>/<name> with `total` elements of `ftype`
- * and writes this rank's `count` elements from buf at `start` independently (adding `add` to
- * each, see h5u_io). Returns this rank's status (no agreement: the caller creates every dataset
- * of a column on every rank whatever happened, then agrees once). */
-static int write_dataset(hid_t group, const char *gname, const char *name, hid_t ftype, hid_t mtype,
-                         int64_t total, int64_t start, int64_t count, const void *buf, int64_t add,
-                         hid_t dxpl, const h5where *w) {
-  char object[512];
-  snprintf(object, sizeof object, "%s%s/%s", gname[0] ? "/" : "", gname, name);
-  hid_t dset = h5u_create_dataset(group, name, ftype, total);
-  int rc = dset < 0 ? h5u_fail(w, object, "create dataset") : ATH_OK;
-  size_t elem = H5Tget_size(mtype);
-  if (dset >= 0 && h5u_io(true, dset, mtype, elem, start, count, (void *)buf, add, dxpl) < 0)
-    rc = h5u_fail(w, object, "write");
-  if (dset >= 0 && H5Dclose(dset) < 0 && rc == ATH_OK) rc = h5u_fail(w, object, "close dataset");
-  return rc;
+ * and queues this rank's write of `count` elements from buf at `start`. Returns this rank's
+ * status (no agreement: the caller creates every dataset of a column on every rank whatever
+ * happened, then agrees once). */
+static int create_dataset(plan *pl, hid_t group, const char *gname, const char *name, hid_t ftype,
+                          hid_t mtype, int64_t total, int64_t start, int64_t count, const void *buf,
+                          int64_t add, const h5where *w) {
+  grow_array((void **)&pl->ds, &pl->capds, (size_t)pl->nds + 1, sizeof *pl->ds);
+  pending *d = &pl->ds[pl->nds];
+  snprintf(d->object, sizeof d->object, "%s%s/%s", gname[0] ? "/" : "", gname, name);
+  d->dset = h5u_create_dataset(group, name, ftype, total);
+  if (d->dset < 0) return h5u_fail(w, d->object, "create dataset");
+  d->mtype = mtype;
+  d->elem = H5Tget_size(mtype);
+  d->start = start;
+  d->count = count;
+  d->buf = buf;
+  d->add = add;
+  pl->nds++;
+  return ATH_OK;
 }
 
 /* File and memory types of a fixed-width column's values. */
@@ -136,8 +160,8 @@ static void value_types(col_type t, hid_t *ftype, hid_t *mtype) {
 }
 
 /* Collective: the datasets of one column (offsets + bytes, or values; valid if nullable). */
-static int write_data(hid_t g, const column *c, int col, const layout *lay, hid_t dxpl,
-                      const h5where *w) {
+static int create_data(plan *pl, hid_t g, const column *c, int col, const layout *lay,
+                       const h5where *w) {
   int64_t n = c->n, start = lay->row_start, total = lay->total_rows;
   int rc = ATH_OK, rc2;
   /* Every dataset is created on every rank even after a local failure (creation is collective
@@ -147,38 +171,38 @@ static int write_data(hid_t g, const column *c, int col, const layout *lay, hid_
     byte_range(lay, col, &bstart, &btotal);
     /* The last rank also writes the closing offset (== btotal). */
     int64_t noff = n + (lay->rank == lay->size - 1);
-    rc = write_dataset(g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1, start,
-                       noff, c->offsets, bstart, dxpl, w);
-    rc2 = write_dataset(g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
-                        (int64_t)c->nbytes, c->bytes, 0, dxpl, w);
+    rc = create_dataset(pl, g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1,
+                        start, noff, c->offsets, bstart, w);
+    rc2 = create_dataset(pl, g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
+                         (int64_t)c->nbytes, c->bytes, 0, w);
   } else {
     hid_t ftype, mtype;
     value_types(c->type, &ftype, &mtype);
-    rc2 = write_dataset(g, c->name, "values", ftype, mtype, total, start, n, c->values, 0, dxpl, w);
+    rc2 = create_dataset(pl, g, c->name, "values", ftype, mtype, total, start, n, c->values, 0, w);
   }
   if (rc == ATH_OK) rc = rc2;
   if (c->nullable) {
-    rc2 = write_dataset(g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
-                        c->valid, 0, dxpl, w);
+    rc2 = create_dataset(pl, g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
+                         c->valid, 0, w);
     if (rc == ATH_OK) rc = rc2;
   }
   return rc;
 }
 
 /* Collective: the group of column `col` with its attributes and datasets. */
-static int write_column(MPI_Comm comm, hid_t file, const column *c, int col, const layout *lay,
-                        hid_t dxpl, const h5where *w) {
+static int create_column(MPI_Comm comm, plan *pl, hid_t file, const column *c, int col,
+                         const layout *lay, const h5where *w) {
   char object[512];
   snprintf(object, sizeof object, "/%s", c->name);
   hid_t g = h5u_create_group(file, c->name);
   if (g < 0) return h5u_fail(w, object, "create group");
+  pl->groups[pl->ngroups++] = g;
   int nullable = c->nullable, rc = ATH_OK;
   if (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
       h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
       h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0)
     rc = h5u_fail(w, object, "write attributes");
-  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = write_data(g, c, col, lay, dxpl, w);
-  H5Gclose(g);
+  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = create_data(pl, g, c, col, lay, w);
   return rc;
 }
 
@@ -193,20 +217,42 @@ static int write_root(hid_t file, const char *const *keys, const char *const *va
   return ATH_OK;
 }
 
-/* Collective: /_partitions, each rank writing its own entry; the agreed status. */
-static int write_partitions(MPI_Comm comm, hid_t file, const layout *lay, hid_t dxpl,
-                            const h5where *w) {
-  int rc = write_dataset(file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
-                         lay->rank, 1, &lay->rows[lay->rank], 0, dxpl, w);
-  return h5u_agree(comm, rc, w->err);
+/* This rank's raw data of every dataset (independent MPI-IO, no collective call), with the
+ * side job before it on odd ranks and after it on even ones: the kernel serialises writes to
+ * one file, so while one rank copies its data into the file the other does its side job. */
+static int write_raw(const plan *pl, int rank, hid_t dxpl, h5_side_job *side, const h5where *w) {
+  int rc = ATH_OK;
+  if (side && rank % 2 == 1) side->status = side->run(side->arg, side->err);
+  for (int i = 0; i < pl->nds && rc == ATH_OK; i++) {
+    const pending *d = &pl->ds[i];
+    if (h5u_io(true, d->dset, d->mtype, d->elem, d->start, d->count, (void *)d->buf, d->add, dxpl) <
+        0)
+      rc = h5u_fail(w, d->object, "write");
+  }
+  if (side && rank % 2 == 0) side->status = side->run(side->arg, side->err);
+  return rc;
+}
+
+/* Closes every dataset and group (the same objects in the same order on every rank). */
+static int close_plan(plan *pl, const h5where *w, int rc) {
+  for (int i = 0; i < pl->nds; i++)
+    if (H5Dclose(pl->ds[i].dset) < 0 && rc == ATH_OK)
+      rc = h5u_fail(w, pl->ds[i].object, "close dataset");
+  for (int i = 0; i < pl->ngroups; i++)
+    H5Gclose(pl->groups[i]);
+  free(pl->ds);
+  free(pl->groups);
+  return rc;
 }
 
 /* Collective: creates the file and writes everything into it; the file is closed on return
  * (also on failure). Returns the agreed status. */
 static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
-                      const char *const *values, int nattrs, const h5where *w) {
+                      const char *const *values, int nattrs, h5_side_job *side, const h5where *w) {
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
   hid_t fcpl = H5I_INVALID_HID;
+  plan pl = {.groups = xcalloc((size_t)b->ncols + 1, sizeof(hid_t))};
+  bool side_done = false;
   int rc = ATH_OK;
   if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_independent()) < 0 ||
       (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
@@ -221,12 +267,18 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
   rc = write_root(file, keys, values, nattrs, lay, w);
   if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  if ((rc = write_partitions(comm, file, lay, dxpl, w)) != ATH_OK) goto out;
+  rc = create_dataset(&pl, file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
+                      lay->rank, 1, &lay->rows[lay->rank], 0, w);
+  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
   for (int i = 0; i < b->ncols; i++) {
-    rc = write_column(comm, file, &b->cols[i], i, lay, dxpl, w);
+    rc = create_column(comm, &pl, file, &b->cols[i], i, lay, w);
     if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
   }
+  rc = write_raw(&pl, lay->rank, dxpl, side, w);
+  side_done = true;
 out:
+  if (side && !side_done) side->status = side->run(side->arg, side->err);
+  rc = close_plan(&pl, w, rc);
   if (file >= 0 && H5Fclose(file) < 0 && rc == ATH_OK) rc = h5u_fail(w, NULL, "close file");
   if (dxpl >= 0) H5Pclose(dxpl);
   if (fapl >= 0) H5Pclose(fapl);
@@ -234,9 +286,9 @@ out:
   return h5u_agree(comm, rc, w->err);
 }
 
-int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
-                   const char *const *attr_keys, const char *const *attr_values, int nattrs,
-                   ath_error *err) {
+int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
+                        const char *const *attr_keys, const char *const *attr_values, int nattrs,
+                        h5_side_job *side, ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ath_error mine = {0};
   h5where w = {.path = path, .err = &mine};
@@ -244,8 +296,17 @@ int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
   layout lay = {0};
   int rc = h5u_agree(comm, check_local(local, &w), &mine);
   if (rc == ATH_OK) rc = gather_layout(comm, local, &lay, &w);
-  if (rc == ATH_OK) rc = write_file(comm, local, &lay, attr_keys, attr_values, nattrs, &w);
+  if (rc == ATH_OK)
+    rc = write_file(comm, local, &lay, attr_keys, attr_values, nattrs, side, &w);
+  else if (side)
+    side->status = side->run(side->arg, side->err);
   layout_free(&lay);
   if (rc != ATH_OK && err) ath_fail(err, rc, "%s", mine.msg);
   return rc;
+}
+
+int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
+                   const char *const *attr_keys, const char *const *attr_values, int nattrs,
+                   ath_error *err) {
+  return h5_write_table_with(comm, path, local, attr_keys, attr_values, nattrs, NULL, err);
 }

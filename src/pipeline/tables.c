@@ -59,6 +59,24 @@ static int write_parquet_part(pipeline_ctx *c, const lake_txn *t, const batch *l
   return pq_write_batch(path, local, &c->o->pq, err);
 }
 
+/* The Parquet part as an HDF5 side job (no MPI inside), timed. */
+typedef struct parquet_job {
+  pipeline_ctx *c;
+  const lake_txn *t;
+  const batch *local;
+  int64_t total;
+  int wrote;
+  double seconds;
+} parquet_job;
+
+static int run_parquet_job(void *arg, ath_error *err) {
+  parquet_job *j = arg;
+  double t0 = ath_now();
+  int rc = write_parquet_part(j->c, j->t, j->local, j->total, &j->wrote, err);
+  j->seconds = ath_now() - t0;
+  return rc;
+}
+
 int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
                          bool single_writer, ath_error *err) {
   double t0 = ath_now();
@@ -72,34 +90,40 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
   MPI_Allreduce(&mine->nrows, &total, 1, MPI_INT64_T, MPI_SUM, c->comm);
 
   ath_error local_err = {0};
-  int wrote = 0;
-  if (c->o->parquet) rc = write_parquet_part(c, &t, mine, total, &wrote, &local_err);
-  double t1 = ath_now();
+  parquet_job pj = {.c = c, .t = &t, .local = mine, .total = total};
+  /* With both formats the Parquet part is written inside the collective HDF5 write, while the
+   * other ranks copy their HDF5 data (see h5_write_table_with). */
+  bool together = c->o->parquet && c->o->hdf5 && !single_writer;
+  if (c->o->parquet && !together) rc = run_parquet_job(&pj, &local_err);
   if (c->o->hdf5) {
     char path[LAKE_PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s.h5", t.tmp_dir, table);
     const char *keys[] = {"layer", "table"}, *vals[] = {layer, table};
+    h5_side_job side = {.run = run_parquet_job, .arg = &pj, .err = &local_err};
     /* Every rank must take part in a collective write, even after a local Parquet failure. */
     int hrc = ATH_OK;
-    if (!single_writer)
+    if (together) {
+      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, &side, &local_err);
+      rc = side.status;
+    } else if (!single_writer) {
       hrc = h5_write_table(c->comm, path, mine, keys, vals, 2, &local_err);
-    else if (c->rank == 0)
+    } else if (c->rank == 0) {
       hrc = h5_write_table(MPI_COMM_SELF, path, mine, keys, vals, 2, &local_err);
+    }
     if (rc == ATH_OK) rc = hrc;
   }
-  double t2 = ath_now();
   char name[64];
   snprintf(name, sizeof name, "%s.parquet.%s", layer, table);
-  report_timing(c, name, t1 - t0);
+  report_timing(c, name, pj.seconds);
   snprintf(name, sizeof name, "%s.hdf5.%s", layer, table);
-  report_timing(c, name, t2 - t1);
+  report_timing(c, name, c->o->hdf5 ? ath_now() - t0 - pj.seconds : 0.0);
 
   char formats[32];
   snprintf(formats, sizeof formats, "%s%s%s", c->o->parquet ? "parquet" : "",
            c->o->parquet && c->o->hdf5 ? "," : "", c->o->hdf5 ? "hdf5" : "");
   lake_manifest_info info = {.formats = formats, .compression = pq_codec_name(c->o->pq.codec)};
   rc = lake_commit(c->comm, &t, rc, &local_err,
-                   single_writer ? (c->rank == 0 ? total : 0) : mine->nrows, wrote, mine, &info,
+                   single_writer ? (c->rank == 0 ? total : 0) : mine->nrows, pj.wrote, mine, &info,
                    err);
   batch_free(none);
   return rc;
