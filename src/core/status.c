@@ -1,10 +1,8 @@
 #include "core/status.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 const char *ath_status_name(int status) {
@@ -44,38 +42,22 @@ static void oom(size_t n) {
   abort();
 }
 
-/* Large buffers (columns, slices, shuffle and page buffers: hundreds of MB) are faulted in
- * 4 KiB at a time by default, and that cost (fault, zeroing, LRU, then unmapping) was a fifth
- * of a run's CPU. Asking for transparent huge pages on their 2 MiB-aligned interior (where THP
- * is "madvise", Debian's default) makes it one fault per 2 MiB. A hint only: ignored where THP
- * is off. */
-enum { HUGE_PAGE = 2u << 20, HUGE_MIN = 4 * HUGE_PAGE };
-
-static void *hint_huge(void *p, size_t n) {
-  if (n >= HUGE_MIN) {
-    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-  }
-  return p;
-}
-
 void *xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (!p) oom(n);
-  return hint_huge(p, n);
+  return p;
 }
 
 void *xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
   if (!p) oom(n * size);
-  return hint_huge(p, n * size);
+  return p;
 }
 
 void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) oom(n);
-  return hint_huge(q, n);
+  return q;
 }
 
 char *xstrdup(const char *s) {
