@@ -82,6 +82,50 @@ TEST(h5_roundtrip_in_small_pieces) {
   CHECK_STR(err.msg, "");
 }
 
+/* A side job that counts its runs and fails when told to. */
+typedef struct side_count {
+  int runs;
+  bool fail;
+} side_count;
+
+static int count_side(void *arg, ath_error *err) {
+  side_count *c = arg;
+  c->runs++;
+  return c->fail ? ath_fail(err, ATH_ERR, "side job failed") : ATH_OK;
+}
+
+/* The side job runs exactly once whatever happens; its status is its own, the file's is the
+ * file's. */
+TEST(h5_side_job_runs_once) {
+  test_mpi_init();
+  batch *b = small_batch(11), *got = NULL;
+  const char *path = tmp_path("side.h5");
+  for (int fail = 0; fail < 2; fail++) {
+    side_count cnt = {.fail = fail};
+    ath_error serr = {0}, err = {0};
+    h5_side_job side = {.run = count_side, .arg = &cnt, .err = &serr};
+    CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, b, NULL, NULL, 0, &side, &err), ATH_OK);
+    CHECK_INT(cnt.runs, 1);
+    CHECK_INT(side.status, fail ? ATH_ERR : ATH_OK);
+    CHECK_STR(serr.msg, fail ? "side job failed" : "");
+    CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_OK);
+    if (got) check_same(b, got);
+    batch_free(got);
+    got = NULL;
+  }
+  /* A file that cannot be written (bad column name) still runs the side job once. */
+  field_def f = {"a/b", COL_INT64, false};
+  batch *bad = batch_new(&f, 1);
+  side_count cnt = {0};
+  ath_error serr = {0}, err = {0};
+  h5_side_job side = {.run = count_side, .arg = &cnt, .err = &serr};
+  CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, bad, NULL, NULL, 0, &side, &err), ATH_ERR);
+  CHECK_INT(cnt.runs, 1);
+  CHECK_INT(side.status, ATH_OK);
+  batch_free(bad);
+  batch_free(b);
+}
+
 TEST(h5_read_info_schema) {
   test_mpi_init();
   batch *b = small_batch(5);

@@ -291,6 +291,15 @@ TEST(dedupe_after_cleaning) {
   CHECK_INT(silver_dedupe(MPI_COMM_SELF, d, 64, &dropped, &err), ATH_OK);
   CHECK_INT(d->nrows, 4); /* (1,Kroly,180) (1,null,180) (1,"",180) (2,Kroly,180) */
   CHECK_INT(dropped, 3);
+  /* The first occurrences stay, in their order. */
+  if (d->nrows == 4) {
+    size_t len = 0;
+    const uint8_t *name = col_str(&d->cols[1], 0, &len);
+    CHECK_MEM(name, len, "Kroly", 5);
+    CHECK(col_is_null(&d->cols[1], 1));
+    CHECK(!col_is_null(&d->cols[1], 2) && d->cols[1].offsets[3] == d->cols[1].offsets[2]);
+    CHECK_INT(col_i64(&d->cols[0], 3), 2);
+  }
   for (int64_t i = 0; i < d->nrows; i++)
     for (int64_t j = i + 1; j < d->nrows; j++)
       if (row_equal(d, i, d, j)) FAILF("rows %lld and %lld equal", (long long)i, (long long)j);
