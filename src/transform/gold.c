@@ -260,103 +260,199 @@ static void encode_pair(const column *a, const column *b, int64_t n, int64_t *co
   free(cb);
 }
 
-/* Slot of the pair-code table: (results code, bio code) -> group index in g. */
+/* (results code, bio code) -> group index in g: open addressing on the pair of codes. */
 typedef struct gslot {
   int64_t r, b, group;
 } gslot;
+
+typedef struct pairmap {
+  gslot *slot;
+  size_t cap, used;
+} pairmap;
 
 static size_t gslot_hash(int64_t r, int64_t b) {
   return (size_t)hash_i64(r ^ (int64_t)hash_i64(b));
 }
 
+static void pairmap_init(pairmap *m) {
+  m->cap = 1024;
+  m->used = 0;
+  m->slot = xmalloc(m->cap * sizeof *m->slot);
+  for (size_t s = 0; s < m->cap; s++)
+    m->slot[s].r = -1;
+}
+
+/* The slot of (r, b): its own, or the empty one where it belongs. */
+static gslot *pairmap_find(const pairmap *m, int64_t r, int64_t b) {
+  size_t u = gslot_hash(r, b) & (m->cap - 1);
+  while (m->slot[u].r >= 0 && (m->slot[u].r != r || m->slot[u].b != b))
+    u = (u + 1) & (m->cap - 1);
+  return &m->slot[u];
+}
+
+/* Fills the empty slot e with (r, b) -> group; grows the table when half full. */
+static void pairmap_put(pairmap *m, gslot *e, int64_t r, int64_t b, int64_t group) {
+  *e = (gslot){r, b, group};
+  if (++m->used * 2 <= m->cap) return;
+  gslot *old = m->slot;
+  size_t ocap = m->cap;
+  m->cap *= 2;
+  m->slot = xmalloc(m->cap * sizeof *m->slot);
+  for (size_t t = 0; t < m->cap; t++)
+    m->slot[t].r = -1;
+  for (size_t t = 0; t < ocap; t++)
+    if (old[t].r >= 0) *pairmap_find(m, old[t].r, old[t].b) = old[t];
+  free(old);
+}
+
+/* What the join needs of a bio row and of a results row, gathered partition by partition. */
+typedef struct brow {
+  int64_t id, code, row;
+  double h, w;
+  bool hv, wv;
+} brow;
+
+typedef struct rrow {
+  int64_t id, code, row;
+} rrow;
+
+/* The hot part of a group's aggregate, compact; the xsums are touched once, at the end. */
+typedef struct fast_agg {
+  xsum_fast h, w;
+  int64_t n, nh, nw;
+} fast_agg;
+
+/* Partition of an athlete_id: the top `bits` bits of its hash. */
+static inline size_t id_part(int64_t id, int bits) {
+  return bits ? (size_t)(hash_i64(id) >> (64 - bits)) : 0;
+}
+
+/* Counting sort of ids into 2^bits partitions: start[p] .. start[p+1] (start has 2^bits + 1
+ * entries) and pos[i], row i's place. */
+static void partition_ids(const column *ids, int64_t n, int bits, int64_t *start, int64_t *pos) {
+  size_t np = (size_t)1 << bits;
+  memset(start, 0, (np + 1) * sizeof *start);
+  for (int64_t i = 0; i < n; i++)
+    start[id_part(col_i64(ids, i), bits) + 1]++;
+  for (size_t p = 0; p < np; p++)
+    start[p + 1] += start[p];
+  int64_t *fill = xmalloc(np * sizeof *fill);
+  memcpy(fill, start, np * sizeof *fill);
+  for (int64_t i = 0; i < n; i++)
+    pos[i] = fill[id_part(col_i64(ids, i), bits)]++;
+  free(fill);
+}
+
 /* Inner-joins results R (athlete_id, sport, medal) with bio B (athlete_id, sex, country_noc,
  * height, weight), both already co-located, aggregating into g. Counts joined pairs and results
- * rows without a bio row. The group of a joined pair is found by integer codes (results half,
- * bio half); only a group's first pair goes through g's string keys. */
+ * rows without a bio row. A radix join: both sides are split by the id's hash into partitions
+ * of about 2,000 bio rows, so each partition's hash table and rows stay in cache. The group of
+ * a joined pair is found by integer codes (results half, bio half); only a group's first pair
+ * goes through g's string keys. */
 static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *joined,
                            int64_t *orphans) {
   int64_t nb = B->nrows, nr = R->nrows;
+  int bits = 0;
+  while (bits < 16 && ((int64_t)2048 << bits) < nb)
+    bits++;
+  size_t np = (size_t)1 << bits;
+  int64_t *code = xmalloc((size_t)((nb > nr ? nb : nr) + 1) * sizeof *code);
+  int64_t *pos = xmalloc((size_t)((nb > nr ? nb : nr) + 1) * sizeof *pos);
+  int64_t *bstart = xmalloc((np + 1) * sizeof *bstart),
+          *rstart = xmalloc((np + 1) * sizeof *rstart);
+  brow *bs = xmalloc((size_t)(nb + 1) * sizeof *bs);
+  rrow *rs = xmalloc((size_t)(nr + 1) * sizeof *rs);
+  const double *hv = B->cols[3].values, *wv = B->cols[4].values;
+  encode_pair(&B->cols[1], &B->cols[2], nb, code);
+  partition_ids(&B->cols[0], nb, bits, bstart, pos);
+  for (int64_t j = 0; j < nb; j++)
+    bs[pos[j]] =
+        (brow){col_i64(&B->cols[0], j),     code[j], j, hv[j], wv[j], !col_is_null(&B->cols[3], j),
+               !col_is_null(&B->cols[4], j)};
+  encode_pair(&R->cols[1], &R->cols[2], nr, code);
+  partition_ids(&R->cols[0], nr, bits, rstart, pos);
+  for (int64_t i = 0; i < nr; i++)
+    rs[pos[i]] = (rrow){col_i64(&R->cols[0], i), code[i], i};
+  free(code);
+  free(pos);
+
+  int64_t most = 0; /* bio rows of the largest partition */
+  for (size_t p = 0; p < np; p++)
+    if (bstart[p + 1] - bstart[p] > most) most = bstart[p + 1] - bstart[p];
   size_t cap = 16;
-  while (cap < (size_t)nb * 2)
+  while (cap < (size_t)most * 2)
     cap *= 2;
-  /* Each slot holds the id beside its chain head, so a probe touches one cache line. */
+  /* Each slot holds the id beside its chain head (an index into bs), one cache line a probe. */
   typedef struct slot {
     int64_t id, head;
   } slot;
   slot *tab = xmalloc(cap * sizeof *tab);
-  int64_t *next = xmalloc((size_t)(nb + 1) * sizeof *next);
-  int64_t *bcode = xmalloc((size_t)(nb + 1) * sizeof *bcode);
-  int64_t *rcode = xmalloc((size_t)(nr + 1) * sizeof *rcode);
-  for (size_t s = 0; s < cap; s++)
-    tab[s].head = -1;
-  const column *bid = &B->cols[0], *rid = &R->cols[0];
-  for (int64_t j = 0; j < nb; j++) {
-    int64_t id = col_i64(bid, j);
-    size_t s = (hash_i64(id) >> 7) & (cap - 1);
-    while (tab[s].head >= 0 && tab[s].id != id)
-      s = (s + 1) & (cap - 1);
-    next[j] = tab[s].head;
-    tab[s].id = id;
-    tab[s].head = j;
-  }
-  encode_pair(&B->cols[1], &B->cols[2], nb, bcode);
-  encode_pair(&R->cols[1], &R->cols[2], nr, rcode);
-  size_t gcap = 1024, used = 0;
-  gslot *gt = xmalloc(gcap * sizeof *gt);
-  for (size_t s = 0; s < gcap; s++)
-    gt[s].r = -1;
-  const double *hv = B->cols[3].values, *wv = B->cols[4].values;
-  for (int64_t i = 0; i < nr; i++) {
-    int64_t id = col_i64(rid, i);
-    size_t s = (hash_i64(id) >> 7) & (cap - 1);
-    while (tab[s].head >= 0 && tab[s].id != id)
-      s = (s + 1) & (cap - 1);
-    if (tab[s].head < 0) {
-      (*orphans)++;
-      continue;
+  int64_t *next = xmalloc((size_t)(most + 1) * sizeof *next);
+  pairmap pm;
+  pairmap_init(&pm);
+  fast_agg *fast = NULL;
+  size_t fcap = 0;
+  for (size_t p = 0; p < np; p++) {
+    int64_t b0 = bstart[p], b1 = bstart[p + 1];
+    for (size_t s = 0; s < cap; s++)
+      tab[s].head = -1;
+    for (int64_t j = b0; j < b1; j++) {
+      size_t s = (hash_i64(bs[j].id) >> 7) & (cap - 1);
+      while (tab[s].head >= 0 && tab[s].id != bs[j].id)
+        s = (s + 1) & (cap - 1);
+      next[j - b0] = tab[s].head;
+      tab[s].id = bs[j].id;
+      tab[s].head = j;
     }
-    for (int64_t j = tab[s].head; j >= 0; j = next[j]) {
-      int64_t rk = rcode[i], bk = bcode[j];
-      size_t u = gslot_hash(rk, bk) & (gcap - 1);
-      while (gt[u].r >= 0 && (gt[u].r != rk || gt[u].b != bk))
-        u = (u + 1) & (gcap - 1);
-      if (gt[u].r < 0) {
-        cell k[4] = {get_cell(&R->cols[1], i), get_cell(&R->cols[2], i), get_cell(&B->cols[1], j),
-                     get_cell(&B->cols[2], j)};
-        uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
-        gt[u] = (gslot){rk, bk, groups_get(g, k, h) - g->aggs};
-        if (++used * 2 > gcap) { /* grow and re-insert */
-          gslot *old = gt;
-          size_t ocap = gcap;
-          gcap *= 2;
-          gt = xmalloc(gcap * sizeof *gt);
-          for (size_t t = 0; t < gcap; t++)
-            gt[t].r = -1;
-          for (size_t t = 0; t < ocap; t++) {
-            if (old[t].r < 0) continue;
-            size_t v = gslot_hash(old[t].r, old[t].b) & (gcap - 1);
-            while (gt[v].r >= 0)
-              v = (v + 1) & (gcap - 1);
-            gt[v] = old[t];
-          }
-          free(old);
-          u = gslot_hash(rk, bk) & (gcap - 1);
-          while (gt[u].r != rk || gt[u].b != bk)
-            u = (u + 1) & (gcap - 1);
-        }
+    for (int64_t i = rstart[p]; i < rstart[p + 1]; i++) {
+      const rrow *r = &rs[i];
+      size_t s = (hash_i64(r->id) >> 7) & (cap - 1);
+      while (tab[s].head >= 0 && tab[s].id != r->id)
+        s = (s + 1) & (cap - 1);
+      if (tab[s].head < 0) {
+        (*orphans)++;
+        continue;
       }
-      agg *a = &g->aggs[gt[u].group];
-      a->n++;
-      (*joined)++;
-      if (!col_is_null(&B->cols[3], j)) xsum_add(&a->h, hv[j]), a->nh++;
-      if (!col_is_null(&B->cols[4], j)) xsum_add(&a->w, wv[j]), a->nw++;
+      for (int64_t j = tab[s].head; j >= 0; j = next[j - b0]) {
+        const brow *b = &bs[j];
+        gslot *e = pairmap_find(&pm, r->code, b->code);
+        int64_t gi = e->group;
+        if (e->r < 0) {
+          cell k[4] = {get_cell(&R->cols[1], r->row), get_cell(&R->cols[2], r->row),
+                       get_cell(&B->cols[1], b->row), get_cell(&B->cols[2], b->row)};
+          uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
+          gi = groups_get(g, k, h) - g->aggs;
+          pairmap_put(&pm, e, r->code, b->code, gi);
+        }
+        if ((size_t)gi >= fcap) {
+          size_t old = fcap;
+          grow_array((void **)&fast, &fcap, (size_t)gi + 1, sizeof *fast);
+          memset(fast + old, 0, (fcap - old) * sizeof *fast);
+        }
+        fast_agg *f = &fast[gi];
+        f->n++;
+        (*joined)++;
+        if (b->hv) xsum_add_fast(&g->aggs[gi].h, &f->h, b->h), f->nh++;
+        if (b->wv) xsum_add_fast(&g->aggs[gi].w, &f->w, b->w), f->nw++;
+      }
     }
   }
+  for (size_t gi = 0; gi < fcap && gi < (size_t)g->keys->nrows; gi++) {
+    agg *a = &g->aggs[gi];
+    xsum_fold(&a->h, &fast[gi].h);
+    xsum_fold(&a->w, &fast[gi].w);
+    a->n += fast[gi].n;
+    a->nh += fast[gi].nh;
+    a->nw += fast[gi].nw;
+  }
+  free(fast);
+  free(pm.slot);
   free(tab);
   free(next);
-  free(bcode);
-  free(rcode);
-  free(gt);
+  free(bstart);
+  free(rstart);
+  free(bs);
+  free(rs);
 }
 
 /* ---- merge onto rank 0 ---------------------------------------------------------------------- */

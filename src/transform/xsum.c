@@ -8,7 +8,7 @@ void xsum_init(xsum *s) {
   memset(s, 0, sizeof *s);
 }
 
-/* Adds (sub = false) or subtracts m * 2^pos (m < 2^53) to the limbs, carrying through. */
+/* Adds (sub = false) or subtracts m * 2^pos (any 64-bit m) to the limbs, carrying through. */
 static void add_shifted(xsum *s, uint64_t m, int pos, bool sub) {
   int li = pos / 64, sh = pos % 64;
   uint64_t part[2] = {m << sh, sh ? m >> (64 - sh) : 0};
@@ -39,6 +39,18 @@ void xsum_add(xsum *s, double v) {
   uint64_t m = bits & ((1ull << 52) - 1);
   if (e) m |= 1ull << 52;
   if (m) add_shifted(s, m, e ? e - 1 : 0, bits >> 63);
+}
+
+void xsum_fold(xsum *s, xsum_fast *f) {
+  bool neg = f->v < 0;
+  unsigned __int128 u = neg ? -(unsigned __int128)f->v : (unsigned __int128)f->v;
+  /* Bit 0 of the limbs is 2^-1074, bit 0 of f is 2^-64. */
+  if (u) {
+    add_shifted(s, (uint64_t)u, 1074 - 64, neg);
+    add_shifted(s, (uint64_t)(u >> 64), 1074, neg);
+  }
+  f->v = 0;
+  f->n = 0;
 }
 
 void xsum_merge(xsum *dst, const xsum *src) {

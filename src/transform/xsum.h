@@ -25,4 +25,34 @@ void xsum_merge(xsum *dst, const xsum *src);
  * non-finite sum when any non-finite value was added. */
 double xsum_round(const xsum *s);
 
+/* A fast exact partial sum of "ordinary" doubles (finite, 2^-12 <= |v| < 2^40, or zero: their
+ * bits all lie between 2^-64 and 2^92) as a 128-bit fixed-point integer with 64 fraction
+ * bits. It holds at most XSUM_FAST_MAX of them (so it cannot overflow); xsum_fold adds it to
+ * an xsum. Heights and weights are ordinary, so a group's sums stay in 32 bytes each until
+ * the end and the xsum is touched once. */
+#define XSUM_FAST_MAX ((int64_t)1 << 23)
+
+typedef struct xsum_fast {
+  __int128 v;
+  int64_t n;
+} xsum_fast;
+
+/* s += f exactly; f becomes empty. */
+void xsum_fold(xsum *s, xsum_fast *f);
+
+/* Adds v to f when it is ordinary (folding f into s first when full), else to s. */
+static inline void xsum_add_fast(xsum *s, xsum_fast *f, double v) {
+  uint64_t bits;
+  __builtin_memcpy(&bits, &v, 8);
+  int e = (int)((bits >> 52) & 0x7ff) - 1023;
+  if (e < -12 || e > 39) {
+    if (v != 0) xsum_add(s, v); /* zero adds nothing either way */
+    return;
+  }
+  if (f->n == XSUM_FAST_MAX) xsum_fold(s, f);
+  __int128 m = (__int128)((bits & ((1ull << 52) - 1)) | (1ull << 52)) << (e + 12);
+  f->v += bits >> 63 ? -m : m;
+  f->n++;
+}
+
 #endif

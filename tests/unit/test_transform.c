@@ -384,6 +384,48 @@ TEST(xsum_merge_equals_sequential) {
   }
 }
 
+/* The fast fixed-point path gives the very same limbs as xsum_add, for ordinary values, the
+ * values around its bounds (2^-12, 2^40, negative, zero, subnormal, huge, non-finite), and
+ * across a fold when the fast sum is full. */
+TEST(xsum_fast_equals_xsum_add) {
+  const double edge[] = {0x1p-12, -0x1p-12, 0x1.fffffffffffffp-13,
+                         0x1p40,  -0x1p40,  0x1.fffffffffffffp39,
+                         0.0,     -0.0,     0x1p-1074,
+                         1e300,   -1e-300,  183.5,
+                         76.3,    -0.1,     1e12,
+                         INFINITY};
+  xsum slow, fs;
+  xsum_fast f = {0};
+  xsum_init(&slow);
+  xsum_init(&fs);
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 200000; i++) {
+    double v;
+    if (i % 10 == 0) {
+      v = edge[(i / 10) % (int)(sizeof edge / sizeof *edge)];
+      if (i > 100000 && isinf(v)) v = 1.5; /* one infinity is enough */
+    } else {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v = ldexp((double)(x >> 11), (int)(x % 90) - 70) * (x & 1 ? -1 : 1);
+    }
+    xsum_add(&slow, v);
+    xsum_add_fast(&fs, &f, v);
+  }
+  xsum_fold(&fs, &f);
+  CHECK(memcmp(slow.limb, fs.limb, sizeof slow.limb) == 0);
+  CHECK(same_bits(xsum_round(&slow), xsum_round(&fs)));
+  /* A full fast sum folds itself and goes on. */
+  xsum_init(&slow);
+  xsum_init(&fs);
+  for (int64_t i = 0; i < XSUM_FAST_MAX + 5; i++) {
+    double v = (double)(i % 1000) + 0.25;
+    xsum_add(&slow, v);
+    xsum_add_fast(&fs, &f, v);
+  }
+  xsum_fold(&fs, &f);
+  CHECK(memcmp(slow.limb, fs.limb, sizeof slow.limb) == 0);
+}
+
 /* ---- gold ---------------------------------------------------------------------------------- */
 
 static batch *typed(const char *table, const char *const *names, int nc, const char *const *cells,
