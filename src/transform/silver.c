@@ -446,16 +446,24 @@ static void compact_rows(batch *b, const uint8_t *keep) {
   batch_sync_rows(b);
 }
 
+/* An empty open-addressing table of row indices (-1 = free) for n entries: *cap slots, a power
+ * of two at least 2n. */
+static int64_t *index_table(int64_t n, size_t *cap) {
+  *cap = 16;
+  while (*cap < (size_t)n * 2)
+    *cap *= 2;
+  int64_t *slot = xmalloc(*cap * sizeof *slot);
+  memset(slot, 0xff, *cap * sizeof *slot);
+  return slot;
+}
+
 /* Sets keep[i] for the first occurrence of every distinct row of b (in row order) and clears
  * it for the later ones; hash[i] is hash_row(b, i). Rows are compared in full whenever their
  * 64-bit hashes match. Returns the rows kept. */
 static int64_t first_occurrences(const batch *b, const uint64_t *hash, uint8_t *keep) {
   int64_t n = b->nrows, kept = 0;
-  size_t cap = 16;
-  while (cap < (size_t)n * 2)
-    cap *= 2;
-  int64_t *slot = xmalloc(cap * sizeof *slot);
-  memset(slot, 0xff, cap * sizeof *slot);
+  size_t cap;
+  int64_t *slot = index_table(n, &cap);
   for (int64_t i = 0; i < n; i++) {
     uint64_t h = hash[i];
     size_t s = (size_t)(hash_i64((int64_t)h) & (cap - 1));
@@ -476,11 +484,8 @@ static int64_t first_occurrences(const batch *b, const uint64_t *hash, uint8_t *
 
 /* Sets rep[j] for every hash h[j] that occurs more than once in h[0..n). */
 static void mark_repeated(const uint64_t *h, int64_t n, uint8_t *rep) {
-  size_t cap = 16;
-  while (cap < (size_t)n * 2)
-    cap *= 2;
-  int64_t *slot = xmalloc(cap * sizeof *slot);
-  memset(slot, 0xff, cap * sizeof *slot);
+  size_t cap;
+  int64_t *slot = index_table(n, &cap);
   for (int64_t j = 0; j < n; j++) {
     size_t s = (size_t)(hash_i64((int64_t)h[j]) & (cap - 1));
     for (; slot[s] >= 0 && h[slot[s]] != h[j]; s = (s + 1) & (cap - 1))
