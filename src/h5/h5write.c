@@ -195,12 +195,14 @@ static int create_column(MPI_Comm comm, plan *pl, hid_t file, const column *c, i
   char object[512];
   snprintf(object, sizeof object, "/%s", c->name);
   hid_t g = h5u_create_group(file, c->name);
-  if (g < 0) return h5u_fail(w, object, "create group");
-  pl->groups[pl->ngroups++] = g;
   int nullable = c->nullable, rc = ATH_OK;
-  if (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
-      h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
-      h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0)
+  if (g < 0)
+    rc = h5u_fail(w, object, "create group"); /* still agree below with the other ranks */
+  else
+    pl->groups[pl->ngroups++] = g;
+  if (g >= 0 && (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
+                 h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
+                 h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0))
     rc = h5u_fail(w, object, "write attributes");
   if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = create_data(pl, g, c, col, lay, w);
   return rc;

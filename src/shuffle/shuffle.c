@@ -613,10 +613,9 @@ int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const 
   rc = agree(comm, exchange(comm, in, &p, &lay, err), err);
   if (rc != ATH_OK) goto out;
   copy_own(in, &p, &lay);
-  if (!finish_output(&p, &lay, rows)) {
-    rc = ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
-    goto out;
-  }
+  rc = finish_output(&p, &lay, rows) ? ATH_OK
+                                     : ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
+  if ((rc = agree(comm, rc, err)) != ATH_OK) goto out;
   *out = lay.out;
   lay.out = NULL;
   if (tag_out) *tag_out = lay.tags;

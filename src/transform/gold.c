@@ -421,7 +421,8 @@ static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *j
           cell k[4] = {get_cell(&R->cols[1], r->row), get_cell(&R->cols[2], r->row),
                        get_cell(&B->cols[1], b->row), get_cell(&B->cols[2], b->row)};
           uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
-          gi = groups_get(g, k, h) - g->aggs;
+          const agg *a = groups_get(g, k, h); /* may move g->aggs: read it after */
+          gi = a - g->aggs;
           pairmap_put(&pm, e, r->code, b->code, gi);
         }
         if ((size_t)gi >= fcap) {

@@ -217,7 +217,7 @@ static void type_column(column *c, col_kind k, const uint8_t *take, const int64_
       int64_t end = off[i + 1];
       if (take[i]) {
         bool ok = valid[i];
-        for (int64_t j = start; j < end; j++) {
+        for (int64_t j = ok ? start : end; j < end; j++) { /* a null keeps an empty range */
           uint8_t ch = bytes[j];
           bytes[nb] = ch;
           nb += keep[ch];
