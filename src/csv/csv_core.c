@@ -414,6 +414,12 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
   return ATH_OK;
 }
 
+void csv_reject_unterminated(csv_records *r, const uint8_t *p, size_t n, int64_t offset) {
+  add_reject(r->rejects, r->source, r->line, offset, "unterminated quoted field", p, n);
+  r->nrejects++;
+  r->done = true;
+}
+
 int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, bool more,
                      size_t *used, ath_error *err) {
   struct csv_parser cp;
@@ -436,9 +442,7 @@ int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, b
     size_t j = i + scan(&st, p + i, n - i, true, &lf, &high);
     if (j == n && more) break; /* the record goes on in the next window */
     if (j == n && (st == CSV_QUO || r->truncated)) {
-      add_reject(r->rejects, r->source, r->line, offset, "unterminated quoted field", p + i, j - i);
-      r->nrejects++;
-      r->done = true;
+      csv_reject_unterminated(r, p + i, j - i, offset);
       i = j;
       break;
     }

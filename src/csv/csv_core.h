@@ -120,6 +120,11 @@ typedef struct csv_records {
 int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, bool more,
                      size_t *used, ath_error *err);
 
+/* Rejects the piece's final record, starting at file offset `offset`, as an unterminated quoted
+ * field: p[0..n) are its first bytes (at least CSV_RAW_MAX + 1 of them when it is longer, so the
+ * raw text is cut where a whole record's would be). Sets r->done. */
+void csv_reject_unterminated(csv_records *r, const uint8_t *p, size_t n, int64_t offset);
+
 #define CSV_NEED_MORE (-1)
 
 /* The header: the first record of p[0..n), the file from just after any BOM (`at_eof` when

@@ -238,8 +238,43 @@ static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info
   return ATH_OK;
 }
 
+/* The record that starts at win[0] fills the whole window (have bytes from file offset off):
+ * scans on from the window's end, without keeping the bytes, to where it ends. *need gets its
+ * length (terminator included), or the bytes up to read_end when it runs on to there; then
+ * *unterminated says whether that makes it a broken final record (inside quotes, or known to be
+ * cut short by the plan). */
+static int measure_record(int fd, const char *name, const slice *s, const uint8_t *win, size_t have,
+                          int64_t off, size_t *need, bool *unterminated, ath_error *err) {
+  enum { STEP = 1 << 16 };
+  uint8_t *buf = xmalloc(STEP);
+  int st = csv_run(CSV_ROW, win, have), rc = ATH_OK;
+  int64_t pos = off + (int64_t)have;
+  *unterminated = false;
+  *need = 0;
+  while (rc == ATH_OK && !*need) {
+    if (pos >= s->read_end) {
+      *need = (size_t)(s->read_end - off);
+      *unterminated = st == CSV_QUO || s->read_end < s->tail_end;
+      break;
+    }
+    size_t m = s->read_end - pos < STEP ? (size_t)(s->read_end - pos) : STEP;
+    rc = pread_all(fd, buf, m, pos, name, err);
+    if (rc != ATH_OK) break;
+    int64_t f = csv_first_row_state(st, buf, m);
+    if (f >= 0)
+      *need = (size_t)(pos + f - off);
+    else
+      st = csv_run(st, buf, m);
+    pos += (int64_t)m;
+  }
+  free(buf);
+  return rc;
+}
+
 /* Parses the records that start in [first_row, b), reading [first_row, read_end) window by
- * window; a record longer than the window grows it. */
+ * window. A record longer than the window is measured first: the window grows once to hold it,
+ * and a final unterminated quoted record (which may run to the end of the file) is rejected
+ * from its first bytes, never held whole. */
 static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, size_t *cap,
                        batch *rows, batch *rejects, csv_stats *st, ath_error *err) {
   csv_records r = {.source = name,
@@ -260,9 +295,22 @@ static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, 
     bool more = off + (int64_t)have < s->read_end;
     size_t used = 0;
     rc = csv_parse_window(&r, *win, have, off, more, &used, err);
-    if (used == 0 && have == *cap) {
-      *cap *= 2;
-      *win = xrealloc(*win, *cap);
+    if (rc == ATH_OK && !r.done && used == 0 && have == *cap) { /* one record fills the window */
+      size_t need;
+      bool broken;
+      rc = measure_record(fd, name, s, *win, have, off, &need, &broken, err);
+      if (rc != ATH_OK) break;
+      size_t keep = broken && need > CSV_RAW_MAX + 1 ? CSV_RAW_MAX + 1 : need;
+      if (keep > *cap) {
+        *cap = keep;
+        *win = xrealloc(*win, *cap);
+      }
+      if (broken) {
+        if (keep > have)
+          rc = pread_all(fd, *win + have, keep - have, off + (int64_t)have, name, err);
+        if (rc == ATH_OK) csv_reject_unterminated(&r, *win, keep, off);
+        break;
+      }
     }
     memmove(*win, *win + used, have - used);
     have -= used;
