@@ -69,7 +69,9 @@ run_duckdb() {
   echo "# Benchmark: athlete run vs DuckDB, same pipeline, same files"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "- athlete $("$bin" --version | cut -d' ' -f2), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
+  commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')
+  git -C "$here" diff --quiet HEAD -- src 2>/dev/null || commit="$commit + uncommitted changes in src/"
+  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
   echo "- wall seconds are the median of $reps runs, alternating athlete and DuckDB; RSS is the peak resident set of athlete's largest rank and of the DuckDB process"
   echo "- outputs written under $workroot ($(df --output=fstype "$workroot" | tail -n 1))"
   echo "- command: scripts/bench.sh --scales \"$scales\" --ranks \"$ranks\" --reps $reps --formats $formats --workdir $workroot"
