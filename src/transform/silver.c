@@ -457,29 +457,22 @@ static int64_t *index_table(int64_t n, size_t *cap) {
   return slot;
 }
 
-/* Sets keep[i] for the first occurrence of every distinct row of b (in row order) and clears
- * it for the later ones; hash[i] is hash_row(b, i). Rows are compared in full whenever their
- * 64-bit hashes match. Returns the rows kept. */
-static int64_t first_occurrences(const batch *b, const uint64_t *hash, uint8_t *keep) {
-  int64_t n = b->nrows, kept = 0;
+/* Sets dup[i] for every row of b equal to an earlier one (in row order), clears it for first
+ * occurrences; hash[i] is hash_row(b, i). Rows are compared in full whenever their 64-bit
+ * hashes match. */
+static void mark_later_copies(const batch *b, const uint64_t *hash, uint8_t *dup) {
+  int64_t n = b->nrows;
   size_t cap;
   int64_t *slot = index_table(n, &cap);
   for (int64_t i = 0; i < n; i++) {
     uint64_t h = hash[i];
     size_t s = (size_t)(hash_i64((int64_t)h) & (cap - 1));
-    bool dup = false;
-    for (; slot[s] >= 0; s = (s + 1) & (cap - 1))
-      if (hash[slot[s]] == h && row_equal(b, slot[s], b, i)) {
-        dup = true;
-        break;
-      }
-    keep[i] = !dup;
-    if (dup) continue;
-    slot[s] = i;
-    kept++;
+    dup[i] = 0;
+    for (; slot[s] >= 0 && !dup[i]; s = (s + 1) & (cap - 1))
+      dup[i] = hash[slot[s]] == h && row_equal(b, slot[s], b, i);
+    if (!dup[i]) slot[s] = i;
   }
   free(slot);
-  return kept;
 }
 
 /* Sets rep[j] for every hash h[j] that occurs more than once in h[0..n). */
@@ -600,15 +593,13 @@ static int settle_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash
   if (rc == ATH_OK) {
     int64_t g = got->nrows;
     uint64_t *gh = xmalloc((size_t)(g > 0 ? g : 1) * sizeof *gh);
-    uint8_t *gkeep = xmalloc((size_t)(g > 0 ? g : 1));
+    uint8_t *dup = xmalloc((size_t)(g > 0 ? g : 1));
     for (int64_t i = 0; i < g; i++)
       gh[i] = hash_row(got, i);
-    first_occurrences(got, gh, gkeep);
-    for (int64_t i = 0; i < g; i++)
-      gkeep[i] = !gkeep[i]; /* now: dropped */
-    rc = tell_sources(comm, gtag, gkeep, g, round_bytes, keep, 0, err);
+    mark_later_copies(got, gh, dup);
+    rc = tell_sources(comm, gtag, dup, g, round_bytes, keep, 0, err);
     free(gh);
-    free(gkeep);
+    free(dup);
   }
   batch_free(got);
   free(gtag);
