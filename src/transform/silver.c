@@ -533,26 +533,42 @@ static int tell_sources(MPI_Comm comm, const uint64_t *tag, const uint8_t *sel, 
   return rc;
 }
 
-/* Collective: sets cand[i] for the rows of b whose hash occurs more than once anywhere (only
- * they can be duplicates). Each row's hash (with its tag) goes to the owner rank, hash mod
- * size, which marks the repeated ones and tells their sources. */
-static int find_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash, size_t round_bytes,
-                           uint8_t *cand, ath_error *err) {
+/* Collective: sends the rows of b with sel[i] set (every row when sel is NULL) to the owner of
+ * their hash (hash mod size), each tagged with its rank and row; *got receives the rows (in
+ * source rank order, each source in row order) and *gtag their tags. */
+static int send_to_owners(MPI_Comm comm, const batch *b, const uint64_t *hash, const uint8_t *sel,
+                          size_t round_bytes, batch **got, uint64_t **gtag, ath_error *err) {
   int size, rank;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
-  int64_t n = b->nrows;
-  int *dest = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *dest);
-  uint64_t *tag = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *tag), *gtag = NULL;
-  for (int64_t i = 0; i < n; i++) {
-    dest[i] = (int)(hash[i] % (uint64_t)size);
-    tag[i] = (uint64_t)rank << TAG_SHIFT | (uint64_t)i;
+  int64_t m = 0;
+  for (int64_t i = 0; i < b->nrows; i++)
+    m += !sel || sel[i];
+  batch *part = sel ? batch_new_like(b) : NULL;
+  int *dest = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *dest);
+  uint64_t *tag = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *tag);
+  for (int64_t i = 0, j = 0; i < b->nrows; i++) {
+    if (sel && !sel[i]) continue;
+    if (part) batch_append_row(part, b, i);
+    dest[j] = (int)(hash[i] % (uint64_t)size);
+    tag[j++] = (uint64_t)rank << TAG_SHIFT | (uint64_t)i;
   }
-  batch *hb = int64_batch("hash", hash, n), *got = NULL;
-  int rc = shuffle_batch_tagged(comm, hb, dest, tag, round_bytes, &got, &gtag, err);
-  batch_free(hb);
+  int rc = shuffle_batch_tagged(comm, part ? part : b, dest, tag, round_bytes, got, gtag, err);
+  batch_free(part);
   free(dest);
   free(tag);
+  return rc;
+}
+
+/* Collective: sets cand[i] for the rows of b whose hash occurs more than once anywhere (only
+ * they can be duplicates). Each row's hash (with its tag) goes to the owner rank, which marks
+ * the repeated ones and tells their sources. */
+static int find_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash, size_t round_bytes,
+                           uint8_t *cand, ath_error *err) {
+  batch *hb = int64_batch("hash", hash, b->nrows), *got = NULL;
+  uint64_t *gtag = NULL;
+  int rc = send_to_owners(comm, hb, hash, NULL, round_bytes, &got, &gtag, err);
+  batch_free(hb);
   if (rc == ATH_OK) {
     int64_t g = got->nrows;
     uint8_t *rep = xcalloc((size_t)(g > 0 ? g : 1), 1);
@@ -565,31 +581,14 @@ static int find_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash, 
   return rc;
 }
 
-/* Collective: the candidates' owners compare them in full, in global order (a shuffle delivers
- * sources in rank order, each in row order), and tell each source which of its rows repeat an
- * earlier row: keep[i] is cleared for those. */
+/* Collective: the candidates' owners compare them in full, in global order, and tell each
+ * source which of its rows repeat an earlier row: keep[i] is cleared for those. */
 static int settle_candidates(MPI_Comm comm, const batch *b, const uint64_t *hash,
                              const uint8_t *cand, size_t round_bytes, uint8_t *keep,
                              ath_error *err) {
-  int size, rank;
-  MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &rank);
-  batch *mine = batch_new_like(b), *got = NULL;
-  int64_t m = 0;
-  for (int64_t i = 0; i < b->nrows; i++)
-    m += cand[i];
-  int *dest = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *dest);
-  uint64_t *tag = xmalloc((size_t)(m > 0 ? m : 1) * sizeof *tag), *gtag = NULL;
-  for (int64_t i = 0, j = 0; i < b->nrows; i++) {
-    if (!cand[i]) continue;
-    batch_append_row(mine, b, i);
-    dest[j] = (int)(hash[i] % (uint64_t)size);
-    tag[j++] = (uint64_t)rank << TAG_SHIFT | (uint64_t)i;
-  }
-  int rc = shuffle_batch_tagged(comm, mine, dest, tag, round_bytes, &got, &gtag, err);
-  batch_free(mine);
-  free(dest);
-  free(tag);
+  batch *got = NULL;
+  uint64_t *gtag = NULL;
+  int rc = send_to_owners(comm, b, hash, cand, round_bytes, &got, &gtag, err);
   if (rc == ATH_OK) {
     int64_t g = got->nrows;
     uint64_t *gh = xmalloc((size_t)(g > 0 ? g : 1) * sizeof *gh);
