@@ -414,6 +414,22 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
   return ATH_OK;
 }
 
+void csv_positions_free(csv_positions *p) {
+  free(p->offset);
+  free(p->line);
+  *p = (csv_positions){0};
+}
+
+static void add_position(csv_positions *p, int64_t offset, int64_t line) {
+  if (p->n == p->cap) {
+    size_t cap = p->cap;
+    grow_array((void **)&p->offset, &cap, p->n + 1, sizeof *p->offset);
+    grow_array((void **)&p->line, &p->cap, p->n + 1, sizeof *p->line);
+  }
+  p->offset[p->n] = offset;
+  p->line[p->n++] = line;
+}
+
 void csv_reject_unterminated(csv_records *r, const uint8_t *p, size_t n, int64_t offset) {
   add_reject(r->rejects, r->source, r->line, offset, "unterminated quoted field", p, n);
   r->nrejects++;
@@ -446,8 +462,10 @@ int csv_parse_window(csv_records *r, const uint8_t *p, size_t n, int64_t base, b
       i = j;
       break;
     }
+    int64_t before = r->rows->nrows;
     rc = take_record(&cp, &ctx, r->rejects, p + i, j - i, !high, r->source, r->line, offset,
                      &r->nrecords, &r->nrejects, err);
+    if (r->pos && r->rows->nrows > before) add_position(r->pos, offset, r->line);
     r->line += lf;
     i = j;
   }

@@ -87,7 +87,8 @@ typedef struct csv_piece_info {
 void csv_plan_tail(const csv_piece_info *all, int n, int k, int64_t b, int64_t size,
                    int64_t *tail_end, int64_t *read_end);
 
-/* The reject schema (see csv_reader.h). */
+/* Reject schema shared by every layer: source_file STRING, line INT64, byte_offset INT64,
+ * reason STRING, raw STRING (first 4 KiB of the record). */
 extern const field_def CSV_REJECT_FIELDS[5];
 /* A new, empty reject batch; the caller frees it with batch_free. */
 batch *csv_rejects_new(void);
@@ -101,10 +102,20 @@ batch *csv_rejects_new(void);
 int csv_parse_chunk(const csv_chunk *ch, const char *source, batch *rows, batch *rejects,
                     int64_t *nrecords, int64_t *nrejects, ath_error *err);
 
+/* Where each good record came from: its first byte's file offset and its 1-based first line,
+ * parallel to the rows of a batch. */
+typedef struct csv_positions {
+  int64_t *offset;
+  int64_t *line;
+  size_t n, cap;
+} csv_positions;
+void csv_positions_free(csv_positions *p);
+
 /* The state of parsing one piece's records window by window (csv_parse_window). */
 typedef struct csv_records {
   const char *source;    /* file name for rejects and messages */
   batch *rows, *rejects; /* as for csv_parse_chunk */
+  csv_positions *pos;    /* NULL, or receives the position of every row appended to rows */
   int64_t own_end;       /* records starting at or after this offset belong to the next piece */
   bool truncated;        /* the last window stops inside a final unterminated quoted field */
   int64_t line;          /* 1-based line number of the next byte */

@@ -178,15 +178,9 @@ typedef struct slice {
   int64_t total_lf;
 } slice;
 
-/* The slice is read through one window of 8 MiB (grown only for a longer record), twice: once
- * to scan, once to parse. A rank never holds its whole slice, and the window, reused, stays
- * in cache; the second read comes from the page cache. ATHLETE_READ_WINDOW (bytes) overrides
- * the size: the tests use a few bytes to put window ends everywhere. */
-static size_t window_size(void) {
-  const char *e = getenv("ATHLETE_READ_WINDOW");
-  long long v = e ? atoll(e) : 0;
-  return v > 0 ? (size_t)v : (size_t)8 << 20;
-}
+/* The slice is read through one window (8 MiB by default, grown only for a longer record),
+ * twice: once to scan, once to parse. A rank never holds its whole slice, and the window,
+ * reused, stays in cache; the second read comes from the page cache. */
 
 /* Collective: scans this rank's bytes window by window and agrees with the others on start
  * states and tails; fills s. `win` holds w bytes. */
@@ -276,10 +270,13 @@ static int measure_record(int fd, const char *name, const slice *s, const uint8_
  * and a final unterminated quoted record (which may run to the end of the file) is rejected
  * from its first bytes, never held whole. */
 static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, size_t *cap,
-                       batch *rows, batch *rejects, csv_stats *st, ath_error *err) {
+                       const csv_sink *sink, batch *rows, batch *rejects, csv_stats *st,
+                       ath_error *err) {
+  csv_positions pos = {0};
   csv_records r = {.source = name,
                    .rows = rows,
                    .rejects = rejects,
+                   .pos = sink ? &pos : NULL,
                    .own_end = s->b,
                    .truncated = s->read_end < s->tail_end,
                    .line = s->first_line};
@@ -295,6 +292,11 @@ static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, 
     bool more = off + (int64_t)have < s->read_end;
     size_t used = 0;
     rc = csv_parse_window(&r, *win, have, off, more, &used, err);
+    if (rc == ATH_OK && sink && rows->nrows > 0) {
+      rc = sink->rows(sink->ctx, rows, &pos, err);
+      batch_clear(rows);
+      pos.n = 0;
+    }
     if (rc == ATH_OK && !r.done && used == 0 && have == *cap) { /* one record fills the window */
       size_t need;
       bool broken;
@@ -318,6 +320,7 @@ static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, 
   }
   st->records += r.nrecords;
   st->rejects += r.nrejects;
+  csv_positions_free(&pos);
   return rc;
 }
 
@@ -330,10 +333,9 @@ static batch *rows_new(char **names, int ncols) {
   return b;
 }
 
-int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
-                   const char *const *required, int nrequired, batch **rows, batch **rejects,
-                   csv_stats *st, ath_error *err) {
-  const char *name = display_name ? display_name : path;
+int csv_read_table(MPI_Comm comm, const char *path, const csv_read_opts *o, batch **rows,
+                   batch **rejects, csv_stats *st, ath_error *err) {
+  const char *name = o->display_name ? o->display_name : path;
   int rank, nranks, fd = -1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &nranks);
@@ -343,19 +345,21 @@ int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
   *rows = *rejects = NULL;
   memset(st, 0, sizeof *st);
   int rc = agree(comm, open_file(path, name, &fd, &hi.size, err), err);
-  if (rc == ATH_OK) rc = share_header(comm, fd, name, required, nrequired, &hi, &names, err);
+  if (rc == ATH_OK) rc = share_header(comm, fd, name, o->required, o->nrequired, &hi, &names, err);
   if (rc != ATH_OK) goto out;
   int64_t S = hi.size, lo = S * rank / nranks, hi_off = S * (rank + 1) / nranks;
   slice s = {.a = lo > hi.data_start ? lo : hi.data_start,
              .b = hi_off > hi.data_start ? hi_off : hi.data_start};
-  size_t cap = window_size();
+  size_t cap = o->window ? o->window : CSV_READ_WINDOW_DEFAULT;
   buf = xmalloc(cap);
   rc = scan_slice(comm, fd, name, &hi, &s, buf, cap, err);
   *rows = rows_new(names, hi.ncols);
   *rejects = csv_rejects_new();
   if (rc == ATH_OK && s.first_row >= 0) {
-    batch_reserve(*rows, (int64_t)(s.b - s.a) / 64 + 16, (size_t)(s.b - s.a) / (size_t)hi.ncols);
-    rc = parse_slice(fd, name, &s, &buf, &cap, *rows, *rejects, st, err);
+    /* Room for what is held at once: the slice, or one window's records with a sink. */
+    int64_t held = o->sink && (int64_t)cap < s.b - s.a ? (int64_t)cap : s.b - s.a;
+    batch_reserve(*rows, held / 64 + 16, (size_t)held / (size_t)hi.ncols);
+    rc = parse_slice(fd, name, &s, &buf, &cap, o->sink, *rows, *rejects, st, err);
   }
   free(buf);
   buf = NULL;

@@ -19,12 +19,9 @@
 
 #include "core/batch.h"
 #include "core/status.h"
+#include "csv/csv_core.h"
 
-/* Reject schema shared by every layer: source_file STRING, line INT64, byte_offset INT64,
- * reason STRING, raw STRING (first 4 KiB of the record). */
-extern const field_def CSV_REJECT_FIELDS[5];
-/* A new, empty reject batch; free with batch_free. */
-batch *csv_rejects_new(void);
+/* Rejects use CSV_REJECT_FIELDS (csv_core.h). */
 
 typedef struct csv_stats {
   int64_t records; /* good records on this rank */
@@ -33,15 +30,33 @@ typedef struct csv_stats {
   int64_t lines;   /* physical lines in the file (same on every rank) */
 } csv_stats;
 
+/* Receives a rank's rows while it reads, window by window, instead of holding them all: `rows`
+ * holds the records parsed since the last call (header columns, as below) and `pos` their
+ * offsets and lines; the reader clears both when the call returns. A status other than ATH_OK
+ * stops this rank's reading; the ranks agree on it before csv_read_table returns. */
+typedef struct csv_sink {
+  int (*rows)(void *ctx, const batch *rows, const csv_positions *pos, ath_error *err);
+  void *ctx;
+} csv_sink;
+
+#define CSV_READ_WINDOW_DEFAULT ((size_t)8 << 20)
+
+typedef struct csv_read_opts {
+  const char *display_name;    /* file name used in messages and rejects (NULL: the path) */
+  const char *const *required; /* columns the header must have */
+  int nrequired;
+  size_t window;        /* bytes a rank reads at a time (0: CSV_READ_WINDOW_DEFAULT) */
+  const csv_sink *sink; /* NULL: *rows gets every record of this rank */
+} csv_read_opts;
+
 /* Collective over comm. Reads `path` partitioned by byte offset. *rows gets this rank's records
- * as a batch with one nullable STRING column per header column (header order); *rejects gets
- * this rank's rejected records. `display_name` is the file name used in messages and rejects
- * (NULL: `path`). Errors — missing/unreadable file, empty file (no header row), missing
- * required column, I/O — return the SAME status on every rank, with err->msg naming the file
- * (and line/column) on every rank; *rows and *rejects are then NULL. A header-only file is
- * not an error (0 rows). The caller frees both batches with batch_free. */
-int csv_read_table(MPI_Comm comm, const char *path, const char *display_name,
-                   const char *const *required, int nrequired, batch **rows, batch **rejects,
-                   csv_stats *st, ath_error *err);
+ * as a batch with one nullable STRING column per header column (header order) — or, with a
+ * sink, an empty batch of that schema after every record went to the sink; *rejects gets this
+ * rank's rejected records. Errors — missing/unreadable file, empty file (no header row),
+ * missing required column, I/O, a sink's failure — return the SAME status on every rank, with
+ * err->msg naming the file (and line/column) on every rank; *rows and *rejects are then NULL.
+ * A header-only file is not an error (0 rows). The caller frees both batches with batch_free. */
+int csv_read_table(MPI_Comm comm, const char *path, const csv_read_opts *o, batch **rows,
+                   batch **rejects, csv_stats *st, ath_error *err);
 
 #endif

@@ -23,6 +23,20 @@
 
 extern const char *const pipeline_tables[NTABLES]; /* bio, results */
 
+/* What the pipeline knows of a landing table: its name, the columns its CSV must have (SPEC
+ * §3; extra columns are kept) and the join key. */
+typedef struct table_desc {
+  const char *name;
+  const char *const *required;
+  int nrequired;
+  const char *key;
+} table_desc;
+
+/* The descriptor of pipeline_tables[i]. */
+extern const table_desc pipeline_table_descs[NTABLES];
+/* The descriptor of the table called `name`, or NULL. */
+const table_desc *table_desc_find(const char *name);
+
 typedef enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode;
 
 typedef struct pipeline_opts {

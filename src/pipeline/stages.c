@@ -10,14 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The columns a table must have (SPEC §3); extra columns are kept. */
-static const char *const bio_required[] = {"athlete_id",  "name",         "sex",     "born",
-                                           "height",      "weight",       "country", "country_noc",
-                                           "description", "special_notes"};
-static const char *const results_required[] = {"edition", "edition_id", "country_noc", "sport",
-                                               "event",   "result_id",  "athlete",     "athlete_id",
-                                               "pos",     "medal",      "isTeamSport"};
-
 static int64_t global_sum(pipeline_ctx *c, int64_t v) {
   int64_t s = 0;
   MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, c->comm);
@@ -39,16 +31,15 @@ static int check_rejects(pipeline_ctx *c, const char *file, int64_t good, int64_
 /* Reads one landing CSV into bronze rows, commits its rejects and (unless too many records
  * were rejected) the bronze table. */
 static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows, ath_error *err) {
-  const char *table = pipeline_tables[ti];
-  const char *const *req = ti == 0 ? bio_required : results_required;
-  int nreq = ti == 0 ? (int)(sizeof bio_required / sizeof *bio_required)
-                     : (int)(sizeof results_required / sizeof *results_required);
+  const table_desc *d = &pipeline_table_descs[ti];
+  const char *table = d->name;
   const char *slash = strrchr(path, '/');
   const char *display = slash ? slash + 1 : path;
   double t0 = ath_now();
   batch *rejects = NULL;
   csv_stats st = {0};
-  int rc = csv_read_table(c->comm, path, path, req, nreq, rows, &rejects, &st, err);
+  csv_read_opts ro = {.display_name = path, .required = d->required, .nrequired = d->nrequired};
+  int rc = csv_read_table(c->comm, path, &ro, rows, &rejects, &st, err);
   if (rc != ATH_OK) return rc;
   double t1 = ath_now();
   char name[64];

@@ -11,6 +11,25 @@
 
 const char *const pipeline_tables[NTABLES] = {TABLE_BIO, TABLE_RESULTS};
 
+static const char *const bio_required[] = {"athlete_id",  "name",         "sex",     "born",
+                                           "height",      "weight",       "country", "country_noc",
+                                           "description", "special_notes"};
+static const char *const results_required[] = {"edition", "edition_id", "country_noc", "sport",
+                                               "event",   "result_id",  "athlete",     "athlete_id",
+                                               "pos",     "medal",      "isTeamSport"};
+#define NELEMS(a) (int)(sizeof(a) / sizeof *(a))
+
+const table_desc pipeline_table_descs[NTABLES] = {
+    {TABLE_BIO, bio_required, NELEMS(bio_required), "athlete_id"},
+    {TABLE_RESULTS, results_required, NELEMS(results_required), "athlete_id"},
+};
+
+const table_desc *table_desc_find(const char *name) {
+  for (int i = 0; i < NTABLES; i++)
+    if (strcmp(pipeline_table_descs[i].name, name) == 0) return &pipeline_table_descs[i];
+  return NULL;
+}
+
 void layer_tables_free(layer_tables *l) {
   for (int i = 0; i < NTABLES; i++) {
     batch_free(l->t[i]);

@@ -97,13 +97,14 @@ check_file() {
   done
   # Windows of a few bytes put a window end inside every kind of record and separator, and make
   # records outgrow the window (the slice is read through a window, 8 MiB by default).
-  for run in "1 1" "3 7"; do
+  # The third field streams the rows through a sink, window by window, as `produce` reads.
+  for run in "1 1 0" "3 7 0" "2 5 1"; do
     set -- $run
-    "$ATHLETE_SRC/scripts/mpirun.sh" -np "$1" -x ATHLETE_READ_WINDOW="$2" "$DUMP" "$file" \
-      >"$WORK/dump.w" || fail "$base: np $1 window $2"
+    "$ATHLETE_SRC/scripts/mpirun.sh" -np "$1" -x ATHLETE_READ_WINDOW="$2" -x CSV_DUMP_SINK="$3" \
+      "$DUMP" "$file" >"$WORK/dump.w" || fail "$base: np $1 window $2 sink $3"
     cmp -s "$WORK/dump.1" "$WORK/dump.w" || {
       diff "$WORK/dump.1" "$WORK/dump.w" | head -20 >&2
-      fail "$base: -np $1 with a $2-byte read window differs from -np 1"
+      fail "$base: -np $1 with a $2-byte read window (sink $3) differs from -np 1"
     }
   done
   grep '^row' "$WORK/dump.1" >"$WORK/ours.rows" || true

@@ -104,6 +104,20 @@ static void print_sorted(const text *t, int rank, int nranks) {
   free(displs);
 }
 
+/* The sink of CSV_DUMP_SINK=1: appends every row to *ctx, checking that the positions come
+ * in file order. */
+static int collect(void *ctx, const batch *rows, const csv_positions *pos, ath_error *err) {
+  batch **all = ctx;
+  if (!*all) *all = batch_new_like(rows);
+  if (pos->n != (size_t)rows->nrows) return ath_fail(err, ATH_ERR, "positions != rows");
+  for (size_t i = 1; i < pos->n; i++)
+    if (pos->offset[i] <= pos->offset[i - 1] || pos->line[i] <= pos->line[i - 1])
+      return ath_fail(err, ATH_ERR, "positions out of order");
+  for (int64_t i = 0; i < rows->nrows; i++)
+    batch_append_row(*all, rows, i);
+  return ATH_OK;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank, nranks;
@@ -118,8 +132,24 @@ int main(int argc, char **argv) {
   batch *rows = NULL, *rejects = NULL;
   csv_stats st;
   ath_error err = {0};
-  int rc = csv_read_table(MPI_COMM_WORLD, path, slash ? slash + 1 : path,
-                          (const char *const *)argv + 2, argc - 2, &rows, &rejects, &st, &err);
+  /* ATHLETE_READ_WINDOW (bytes): the tests use a few bytes to put window ends everywhere.
+   * CSV_DUMP_SINK=1: the rows come through a sink, window by window. */
+  const char *w = getenv("ATHLETE_READ_WINDOW"), *sink_env = getenv("CSV_DUMP_SINK");
+  batch *got = NULL;
+  csv_sink sink = {collect, &got};
+  csv_read_opts o = {.display_name = slash ? slash + 1 : path,
+                     .required = (const char *const *)argv + 2,
+                     .nrequired = argc - 2,
+                     .window = w ? (size_t)strtoull(w, NULL, 10) : 0,
+                     .sink = sink_env && *sink_env == '1' ? &sink : NULL};
+  int rc = csv_read_table(MPI_COMM_WORLD, path, &o, &rows, &rejects, &st, &err);
+  if (rc == ATH_OK && o.sink) {
+    if (rows->nrows != 0) rc = ath_fail(&err, ATH_ERR, "rows left behind by the sink");
+    if (got) {
+      batch_free(rows);
+      rows = got;
+    }
+  }
   if (rc != ATH_OK) {
     fprintf(stderr, "error\t%s\n", err.msg);
     MPI_Finalize();

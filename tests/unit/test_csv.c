@@ -519,7 +519,8 @@ TEST(api_reads_edge_files_like_the_core) {
   csv_stats st;
   ath_error err = {0};
   const char *req[] = {"id", "description"};
-  int rc = csv_read_table(MPI_COMM_SELF, path, "bom_crlf.csv", req, 2, &rows, &rej, &st, &err);
+  csv_read_opts o = {.display_name = "bom_crlf.csv", .required = req, .nrequired = 2};
+  int rc = csv_read_table(MPI_COMM_SELF, path, &o, &rows, &rej, &st, &err);
   CHECK_INT(rc, ATH_OK);
   if (rc != ATH_OK) return;
   size_t n;
@@ -535,13 +536,79 @@ TEST(api_reads_edge_files_like_the_core) {
   batch_free(rej);
 }
 
+typedef struct sunk {
+  batch *rows;
+  int64_t *offset, *line;
+  size_t n, cap, calls;
+} sunk;
+
+static int sink_rows(void *ctx, const batch *rows, const csv_positions *pos, ath_error *err) {
+  sunk *s = ctx;
+  if (!s->rows) s->rows = batch_new_like(rows);
+  CHECK_INT(pos->n, rows->nrows);
+  for (int64_t i = 0; i < rows->nrows; i++) {
+    batch_append_row(s->rows, rows, i);
+    size_t cap = s->cap;
+    grow_array((void **)&s->offset, &cap, s->n + 1, sizeof *s->offset);
+    grow_array((void **)&s->line, &s->cap, s->n + 1, sizeof *s->line);
+    s->offset[s->n] = pos->offset[i];
+    s->line[s->n++] = pos->line[i];
+  }
+  s->calls++;
+  return ATH_OK;
+}
+
+/* Through a sink and a small window, every edge file gives the rows of a plain read, each with
+ * the offset of its record's first byte and the line of that byte (LF bytes before it + 1). */
+TEST(api_sink_gives_rows_with_offsets_and_lines) {
+  test_mpi_init();
+  const char *files[] = {"bom_crlf.csv",    "blank_lines.csv",  "quoted_newline_boundary.csv",
+                         "stray_quote.csv", "invalid_utf8.csv", "no_final_newline.csv"};
+  for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/edge/%s", src_dir(), files[k]);
+    batch *rows = NULL, *rej = NULL, *all = NULL, *rej2 = NULL;
+    csv_stats st, st2;
+    ath_error err = {0};
+    csv_read_opts plain = {.display_name = files[k]};
+    CHECK_INT(csv_read_table(MPI_COMM_SELF, path, &plain, &all, &rej2, &st2, &err), ATH_OK);
+    sunk s = {0};
+    csv_sink sink = {sink_rows, &s};
+    csv_read_opts o = {.display_name = files[k], .window = 16, .sink = &sink};
+    CHECK_INT(csv_read_table(MPI_COMM_SELF, path, &o, &rows, &rej, &st, &err), ATH_OK);
+    if (!rows || !all) continue;
+    CHECK_INT(rows->nrows, 0);
+    CHECK_INT(st.records, st2.records);
+    if (all->nrows > 1) CHECK(s.calls > 1);
+    CHECK(all->nrows == 0 || (s.rows && same_batch(s.rows, all)));
+    CHECK(same_batch(rej, rej2));
+    size_t n;
+    char *f = test_read_file(path, &n);
+    for (size_t i = 0; i < s.n; i++) {
+      int64_t lf = 0;
+      for (int64_t b = 0; b < s.offset[i]; b++)
+        lf += f[b] == '\n';
+      CHECK_INT(s.line[i], lf + 1);
+      CHECK(s.offset[i] == 0 || f[s.offset[i] - 1] == '\n' || f[s.offset[i] - 1] == '\r');
+    }
+    free(f);
+    free(s.offset);
+    free(s.line);
+    batch_free(s.rows);
+    batch_free(rows);
+    batch_free(rej);
+    batch_free(all);
+    batch_free(rej2);
+  }
+}
+
 TEST(api_errors_name_the_file) {
   test_mpi_init();
   batch *rows = NULL, *rej = NULL;
   csv_stats st;
   ath_error err = {0};
-  int rc =
-      csv_read_table(MPI_COMM_SELF, "/nonexistent/x.csv", NULL, NULL, 0, &rows, &rej, &st, &err);
+  csv_read_opts none = {0};
+  int rc = csv_read_table(MPI_COMM_SELF, "/nonexistent/x.csv", &none, &rows, &rej, &st, &err);
   CHECK_INT(rc, ATH_ERR);
   CHECK(strstr(err.msg, "/nonexistent/x.csv") != NULL);
   CHECK(rows == NULL && rej == NULL);
@@ -549,16 +616,19 @@ TEST(api_errors_name_the_file) {
   snprintf(path, sizeof path, "%s/data/edge/missing_column.csv", src_dir());
   const char *req[] = {"id", "description"};
   ath_error err2 = {0};
-  rc = csv_read_table(MPI_COMM_SELF, path, "missing_column.csv", req, 2, &rows, &rej, &st, &err2);
+  csv_read_opts o = {.display_name = "missing_column.csv", .required = req, .nrequired = 2};
+  rc = csv_read_table(MPI_COMM_SELF, path, &o, &rows, &rej, &st, &err2);
   CHECK_INT(rc, ATH_ERR);
   CHECK(strstr(err2.msg, "missing_column.csv") && strstr(err2.msg, "'description'"));
   snprintf(path, sizeof path, "%s/data/edge/empty.csv", src_dir());
   ath_error err3 = {0};
-  rc = csv_read_table(MPI_COMM_SELF, path, "empty.csv", NULL, 0, &rows, &rej, &st, &err3);
+  o = (csv_read_opts){.display_name = "empty.csv"};
+  rc = csv_read_table(MPI_COMM_SELF, path, &o, &rows, &rej, &st, &err3);
   CHECK_INT(rc, ATH_ERR);
   CHECK(strstr(err3.msg, "empty.csv: empty file") != NULL);
   snprintf(path, sizeof path, "%s/data/edge/header_only.csv", src_dir());
-  rc = csv_read_table(MPI_COMM_SELF, path, "header_only.csv", NULL, 0, &rows, &rej, &st, &err);
+  o = (csv_read_opts){.display_name = "header_only.csv"};
+  rc = csv_read_table(MPI_COMM_SELF, path, &o, &rows, &rej, &st, &err);
   CHECK_INT(rc, ATH_OK);
   CHECK(rows && rows->nrows == 0 && rows->ncols == 3 && rej && rej->nrows == 0);
   batch_free(rows);
