@@ -2,10 +2,13 @@
  * whether it starts MPI; one option table drives parsing, validation and --help, so they can
  * never disagree. Exit codes: 0 ok, 1 failure, 2 usage error, 3 reject fraction exceeded. */
 #include "cli/options.h"
+#include "cli/show.h"
 #include "core/status.h"
 #include "gen/gen.h"
+#include "kafka/mock.h"
+#include "kafka/topics.h"
 #include "pipeline/pipeline.h"
-#include "cli/show.h"
+#include "pipeline/produce.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -14,11 +17,14 @@
 
 typedef int (*command_fn)(const cli_args *a, pipeline_ctx *c, ath_error *err);
 
+/* What a command needs started before it runs. */
+enum { NEEDS_MPI = 1u << 0, NEEDS_KAFKA = 1u << 1 };
+
 typedef struct command {
   const char *name;
   command_fn run;
   unsigned options; /* OPTS_* mask */
-  bool mpi;
+  unsigned needs;   /* NEEDS_*: MPI is initialised, Kafka options checked first (exit 2) */
   const char *summary;
   const char *usage;
 } command;
@@ -67,24 +73,75 @@ static int cmd_show(const cli_args *a, pipeline_ctx *c, ath_error *err) {
   return show_table(a->pipe.lake, a->table, a->limit, err);
 }
 
+static int cmd_kafka_mock(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  kafka_mock_opts o = {.brokers = a->mock_brokers,
+                       .ntopics = a->ntopics,
+                       .bootstrap_file = a->bootstrap_file,
+                       .control = a->control,
+                       .quiet = a->pipe.quiet};
+  memcpy(o.topics, a->topics, sizeof(const char *) * (size_t)a->ntopics);
+  return kafka_mock_run(&o, err);
+}
+
+static int cmd_topics(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  kafka_topics_opts o = {.kafka = &a->kafka,
+                         .action = a->action,
+                         .ntopics = a->ntopics,
+                         .partitions = a->partitions,
+                         .replication = a->replication,
+                         .nconfigs = a->nconfigs,
+                         .if_not_exists = a->if_not_exists,
+                         .if_exists = a->if_exists,
+                         .json = a->json,
+                         .exclude_internal = a->exclude_internal};
+  memcpy(o.topics, a->topics, sizeof(const char *) * (size_t)a->ntopics);
+  memcpy(o.configs, a->configs, sizeof(const char *) * (size_t)a->nconfigs);
+  return kafka_topics_run(&o, err);
+}
+
+static int cmd_produce(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  produce_opts o = {.kafka = &a->kafka,
+                    .topic = a->topics[0],
+                    .table = a->produce_table,
+                    .commit_rejects = a->lake_given,
+                    .transaction_ms = a->transaction_ms};
+  int rc = stage_produce(c, &o, err);
+  return report_finish(c, rc, NULL, err);
+}
+
 static const command commands[] = {
-    {"run", cmd_run, OPTS_PIPELINE | OPTS_SOURCE, true,
+    {"run", cmd_run, OPTS_PIPELINE | OPTS_SOURCE, NEEDS_MPI,
      "landing -> bronze -> silver -> gold in one MPI job (tables stay in memory between stages)",
      "mpirun -np N athlete run --source DIR|URL [--lake DIR] [options]"},
-    {"landing-to-bronze", cmd_l2b, OPTS_PIPELINE | OPTS_SOURCE, true,
+    {"landing-to-bronze", cmd_l2b, OPTS_PIPELINE | OPTS_SOURCE, NEEDS_MPI,
      "read the two landing CSV files into bronze (raw strings) and rejects",
      "mpirun -np N athlete landing-to-bronze --source DIR|URL [--lake DIR] [options]"},
-    {"bronze-to-silver", cmd_b2s, OPTS_PIPELINE, true,
+    {"bronze-to-silver", cmd_b2s, OPTS_PIPELINE, NEEDS_MPI,
      "type, clean and deduplicate bronze into silver",
      "mpirun -np N athlete bronze-to-silver [--lake DIR] [options]"},
-    {"silver-to-gold", cmd_s2g, OPTS_PIPELINE, true,
+    {"silver-to-gold", cmd_s2g, OPTS_PIPELINE, NEEDS_MPI,
      "join silver results with bio and write gold/avg_stats",
      "mpirun -np N athlete silver-to-gold [--lake DIR] [options]"},
-    {"gen", cmd_gen, OPTS_GEN, false,
+    {"gen", cmd_gen, OPTS_GEN, 0,
      "write synthetic athlete_bio.csv and athlete_event_results.csv with every quirk",
      "athlete gen [--scale K] [--seed S] --out DIR"},
-    {"show", cmd_show, OPTS_SHOW, true, "print a table's schema, row count and first rows",
+    {"show", cmd_show, OPTS_SHOW | OPTS_LAKE, NEEDS_MPI,
+     "print a table's schema, row count and first rows",
      "athlete show [--lake DIR] LAYER/TABLE [--limit N]"},
+    {"kafka-mock", cmd_kafka_mock, OPTS_MOCK, 0,
+     "run librdkafka's mock Kafka cluster as a broker process (for laptops and tests)",
+     "athlete kafka-mock [--brokers N] [--topic NAME[:PARTITIONS[:REPLICATION]]]... "
+     "[--bootstrap-file F] [--control FIFO]"},
+    {"topics", cmd_topics, OPTS_KAFKA | OPTS_TOPIC | OPTS_TOPICS, NEEDS_KAFKA,
+     "list, describe, create or delete Kafka topics",
+     "athlete topics list|describe|create|delete [--topic NAME]... [--brokers LIST] "
+     "[-X key=value]... [options]"},
+    {"produce", cmd_produce,
+     OPTS_KAFKA | OPTS_TOPIC | OPTS_PRODUCE | OPTS_SOURCE | OPTS_LAKE | OPTS_WRITE | OPTS_REPORT |
+         OPTS_REJECTS,
+     NEEDS_MPI | NEEDS_KAFKA, "send a landing CSV's rows to a Kafka topic, one JSON message a row",
+     "mpirun -np N athlete produce --topic T [--table athlete_event_results|athlete_bio] "
+     "--source DIR|URL [--brokers LIST] [-X key=value]... [--lake DIR]"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof *commands)
 
@@ -117,6 +174,7 @@ static int run_mpi(const command *cmd, cli_args *a, int *argc, char ***argv) {
   pipeline_ctx_init(&c, MPI_COMM_WORLD, &a->pipe, cmd->name);
   ath_error err = {0};
   int rc = cmd->run(a, &c, &err);
+  kafka_redact(err.msg, sizeof err.msg);
   if (rc != ATH_OK && rank == 0) fprintf(stderr, "athlete %s: error: %s\n", cmd->name, err.msg);
   MPI_Finalize();
   return rc;
@@ -147,8 +205,22 @@ int main(int argc, char **argv) {
     fprintf(stderr, "athlete %s: %s\n(see 'athlete %s --help')\n", cmd->name, err.msg, cmd->name);
     return rc;
   }
-  if (cmd->mpi) return run_mpi(cmd, &a, &argc, &argv);
+  if (cmd->needs & NEEDS_KAFKA) {
+    for (int i = 0; i < a.kafka.nprops; i++)
+      if (strcmp(a.kafka.props[i], "list") == 0) { /* -X list, as kcat */
+        rd_kafka_conf_properties_show(stdout);
+        return ATH_OK;
+      }
+    rc = kafka_opts_check(&a.kafka, &err);
+    if (rc != ATH_OK) {
+      kafka_redact(err.msg, sizeof err.msg);
+      fprintf(stderr, "athlete %s: %s\n(see 'athlete %s --help')\n", cmd->name, err.msg, cmd->name);
+      return rc;
+    }
+  }
+  if (cmd->needs & NEEDS_MPI) return run_mpi(cmd, &a, &argc, &argv);
   rc = cmd->run(&a, NULL, &err);
+  kafka_redact(err.msg, sizeof err.msg);
   if (rc != ATH_OK) fprintf(stderr, "athlete %s: error: %s\n", cmd->name, err.msg);
   return rc;
 }

@@ -22,6 +22,24 @@ typedef enum opt_id {
   O_SEED,
   O_OUT,
   O_LIMIT,
+  O_BROKERS,
+  O_PROP,
+  O_PROP_FILE,
+  O_TIMEOUT,
+  O_TOPIC,
+  O_TABLE,
+  O_TRANSACTION_MS,
+  O_PARTITIONS,
+  O_REPLICATION,
+  O_CONFIG,
+  O_IF_NOT_EXISTS,
+  O_IF_EXISTS,
+  O_JSON,
+  O_EXCLUDE_INTERNAL,
+  O_MOCK_BROKERS,
+  O_MOCK_TOPIC,
+  O_BOOTSTRAP_FILE,
+  O_CONTROL,
 } opt_id;
 
 typedef struct opt_spec {
@@ -33,28 +51,64 @@ typedef struct opt_spec {
   const char *help;
 } opt_spec;
 
+/* Where one name means two things (--brokers, --topic), the commands that take each meaning
+ * never take the other: the first spec in a command's groups wins. */
 static const opt_spec options[] = {
     {O_SOURCE, "source", 0, "DIR|URL", OPTS_SOURCE,
      "folder or URL holding athlete_bio.csv and athlete_event_results.csv (a URL is downloaded "
      "once, by rank 0, into LAKE/landing/)"},
-    {O_LAKE, "lake", 0, "DIR", OPTS_PIPELINE | OPTS_SHOW, "lake root (default ./lake)"},
-    {O_FORMATS, "formats", 0, "LIST", OPTS_PIPELINE,
+    {O_LAKE, "lake", 0, "DIR", OPTS_LAKE, "lake root (default ./lake)"},
+    {O_BROKERS, "brokers", 'b', "LIST", OPTS_KAFKA,
+     "bootstrap brokers host:port,... (default $ATHLETE_BROKERS, else localhost:9092)"},
+    {O_PROP, "property", 'X', "KEY=VALUE", OPTS_KAFKA,
+     "a librdkafka property (security.protocol, sasl.*, ssl.*, ...); repeatable; -X list "
+     "lists them"},
+    {O_PROP_FILE, "properties-file", 'F', "FILE", OPTS_KAFKA,
+     "librdkafka properties, one key=value a line (# comments); -X overrides it"},
+    {O_TIMEOUT, "timeout", 0, "S", OPTS_KAFKA,
+     "seconds to reach the cluster, for each request and for each message's delivery "
+     "(default 30)"},
+    {O_TOPIC, "topic", 't', "NAME", OPTS_TOPIC, "the topic (topics: repeatable)"},
+    {O_TABLE, "table", 0, "NAME", OPTS_PRODUCE,
+     "landing table to send: athlete_event_results (default) or athlete_bio"},
+    {O_TRANSACTION_MS, "transaction-ms", 0, "MS", OPTS_PRODUCE,
+     "each rank commits a Kafka transaction this often (default 1000; 0: idempotent producer "
+     "without transactions)"},
+    {O_PARTITIONS, "partitions", 0, "N", OPTS_TOPICS, "create: partitions (default: the broker's)"},
+    {O_REPLICATION, "replication-factor", 0, "N", OPTS_TOPICS,
+     "create: replicas per partition (default: the broker's)"},
+    {O_CONFIG, "config", 0, "KEY=VALUE", OPTS_TOPICS, "create: a topic config; repeatable"},
+    {O_IF_NOT_EXISTS, "if-not-exists", 0, NULL, OPTS_TOPICS,
+     "create: a topic that exists already is not an error"},
+    {O_IF_EXISTS, "if-exists", 0, NULL, OPTS_TOPICS,
+     "delete: a topic that does not exist is not an error"},
+    {O_JSON, "json", 0, NULL, OPTS_TOPICS, "list, describe: print JSON"},
+    {O_EXCLUDE_INTERNAL, "exclude-internal", 0, NULL, OPTS_TOPICS,
+     "list, describe: leave out internal topics (names starting with __)"},
+    {O_MOCK_BROKERS, "brokers", 0, "N", OPTS_MOCK, "brokers in the cluster (default 3)"},
+    {O_MOCK_TOPIC, "topic", 't', "NAME[:PARTITIONS[:REPLICATION]]", OPTS_MOCK,
+     "create a topic at start (default 1 partition, replication min(3, brokers)); repeatable"},
+    {O_BOOTSTRAP_FILE, "bootstrap-file", 0, "FILE", OPTS_MOCK,
+     "write the bootstrap list to FILE (removed at exit)"},
+    {O_CONTROL, "control", 0, "FIFO", OPTS_MOCK,
+     "also read control commands from this FIFO (created if missing, removed at exit)"},
+    {O_FORMATS, "formats", 0, "LIST", OPTS_WRITE,
      "output formats, comma-separated: parquet,hdf5 (default both; the stage commands read the "
      "previous layer's hdf5 file)"},
-    {O_COMPRESSION, "parquet-compression", 0, "CODEC", OPTS_PIPELINE,
+    {O_COMPRESSION, "parquet-compression", 0, "CODEC", OPTS_WRITE,
      "zstd (default), snappy or none"},
-    {O_ZSTD_LEVEL, "zstd-level", 0, "N", OPTS_PIPELINE, "zstd level, 1..22 (default 1: fast)"},
-    {O_MAX_REJECT, "max-reject-fraction", 0, "F", OPTS_PIPELINE,
+    {O_ZSTD_LEVEL, "zstd-level", 0, "N", OPTS_WRITE, "zstd level, 1..22 (default 1: fast)"},
+    {O_MAX_REJECT, "max-reject-fraction", 0, "F", OPTS_REJECTS,
      "fail with exit code 3 when more than this fraction of a file's records is rejected "
      "(default 0.05)"},
-    {O_KEEP_CHARS, "keep-chars", 0, "SET", OPTS_PIPELINE,
+    {O_KEEP_CHARS, "keep-chars", 0, "SET", OPTS_TRANSFORM,
      "characters silver cleaning keeps in text columns (default: letters, digits, space and "
      ",.'\"-)"},
-    {O_SHUFFLE_MB, "shuffle-round-mb", 0, "MB", OPTS_PIPELINE,
+    {O_SHUFFLE_MB, "shuffle-round-mb", 0, "MB", OPTS_TRANSFORM,
      "bytes a rank sends per shuffle round, in MiB (default 64)"},
-    {O_PROGRESS, "progress", 0, "WHEN", OPTS_PIPELINE,
+    {O_PROGRESS, "progress", 0, "WHEN", OPTS_REPORT,
      "auto|always|never: progress lines on stderr from rank 0 (auto = always)"},
-    {O_METRICS, "metrics", 0, "FILE", OPTS_PIPELINE, "write timings and counts as JSON to FILE"},
+    {O_METRICS, "metrics", 0, "FILE", OPTS_REPORT, "write timings and counts as JSON to FILE"},
     {O_SCALE, "scale", 0, "K", OPTS_GEN, "1 = the real exports' size (default 1)"},
     {O_SEED, "seed", 0, "S", OPTS_GEN, "random seed (default 42)"},
     {O_OUT, "out", 'o', "DIR", OPTS_GEN, "output folder (created if missing)"},
@@ -64,14 +118,24 @@ static const opt_spec options[] = {
 };
 #define NOPTIONS (int)(sizeof options / sizeof *options)
 
+/* The option `arg` names ("--name", or "-c" / "-cVALUE" for a short one), or NULL. */
 static const opt_spec *find_option(const char *arg, unsigned groups) {
   for (int i = 0; i < NOPTIONS; i++) {
     const opt_spec *o = &options[i];
     if (!(o->groups & (groups | OPTS_COMMON))) continue;
     if (arg[1] == '-' && strcmp(arg + 2, o->name) == 0) return o;
-    if (arg[1] != '-' && o->short_name && arg[1] == o->short_name && arg[2] == '\0') return o;
+    if (arg[1] != '-' && o->short_name && arg[1] == o->short_name && (arg[2] == '\0' || o->arg))
+      return o;
   }
   return NULL;
+}
+
+/* Appends v to a repeatable option's list. */
+static int add_to_list(const char **list, int *n, const char *opt, const char *v, ath_error *err) {
+  if (*n == CLI_MAX_LIST)
+    return ath_fail(err, ATH_EUSAGE, "--%s: at most %d times", opt, CLI_MAX_LIST);
+  list[(*n)++] = v;
+  return ATH_OK;
 }
 
 static int parse_double(const char *opt, const char *v, double lo, double hi, double *out,
@@ -127,6 +191,7 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
     break;
   case O_LAKE:
     p->lake = v;
+    a->lake_given = true;
     break;
   case O_SOURCE:
     p->source = v;
@@ -174,32 +239,124 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
   case O_LIMIT:
     if ((rc = parse_int(o->name, v, 0, INT64_MAX, &n, err)) == ATH_OK) a->limit = n;
     break;
+  case O_BROKERS:
+    a->kafka.brokers = v;
+    break;
+  case O_PROP:
+    if (a->kafka.nprops == KAFKA_MAX_PROPS)
+      rc = ath_fail(err, ATH_EUSAGE, "-X: at most %d properties", KAFKA_MAX_PROPS);
+    else
+      a->kafka.props[a->kafka.nprops++] = v;
+    break;
+  case O_PROP_FILE:
+    if (a->kafka.nfiles == KAFKA_MAX_FILES)
+      rc = ath_fail(err, ATH_EUSAGE, "-F: at most %d files", KAFKA_MAX_FILES);
+    else
+      a->kafka.files[a->kafka.nfiles++] = v;
+    break;
+  case O_TIMEOUT:
+    rc = parse_double(o->name, v, 0.1, 86400, &a->kafka.timeout_s, err);
+    break;
+  case O_TOPIC:
+  case O_MOCK_TOPIC:
+    rc = add_to_list(a->topics, &a->ntopics, o->name, v, err);
+    break;
+  case O_TABLE:
+    a->produce_table = v;
+    break;
+  case O_TRANSACTION_MS:
+    if ((rc = parse_int(o->name, v, 0, 3600000, &n, err)) == ATH_OK) a->transaction_ms = (int)n;
+    break;
+  case O_PARTITIONS:
+    if ((rc = parse_int(o->name, v, 1, 1000000, &n, err)) == ATH_OK) a->partitions = (int)n;
+    break;
+  case O_REPLICATION:
+    if ((rc = parse_int(o->name, v, 1, 1000, &n, err)) == ATH_OK) a->replication = (int)n;
+    break;
+  case O_CONFIG:
+    rc = add_to_list(a->configs, &a->nconfigs, o->name, v, err);
+    break;
+  case O_IF_NOT_EXISTS:
+    a->if_not_exists = true;
+    break;
+  case O_IF_EXISTS:
+    a->if_exists = true;
+    break;
+  case O_JSON:
+    a->json = true;
+    break;
+  case O_EXCLUDE_INTERNAL:
+    a->exclude_internal = true;
+    break;
+  case O_MOCK_BROKERS:
+    if ((rc = parse_int(o->name, v, 1, 64, &n, err)) == ATH_OK) a->mock_brokers = (int)n;
+    break;
+  case O_BOOTSTRAP_FILE:
+    a->bootstrap_file = v;
+    break;
+  case O_CONTROL:
+    a->control = v;
+    break;
   }
   return rc;
+}
+
+/* A positional argument: show's LAYER/TABLE, topics' ACTION. */
+static int positional(const char *arg, unsigned groups, cli_args *a, ath_error *err) {
+  if ((groups & OPTS_SHOW) && !a->table) {
+    a->table = arg;
+    return ATH_OK;
+  }
+  if ((groups & OPTS_TOPICS) && !a->action) {
+    a->action = arg;
+    return ATH_OK;
+  }
+  return ath_fail(err, ATH_EUSAGE, "unexpected argument '%s'", arg);
+}
+
+/* What a command needs beyond its options' own checks. */
+static int check_required(unsigned groups, const cli_args *a, ath_error *err) {
+  if ((groups & OPTS_SOURCE) && !a->pipe.source)
+    return ath_fail(err, ATH_EUSAGE, "--source DIR|URL is required");
+  if ((groups & OPTS_GEN) && !a->out) return ath_fail(err, ATH_EUSAGE, "--out DIR is required");
+  if ((groups & OPTS_SHOW) && !a->table)
+    return ath_fail(err, ATH_EUSAGE, "name a table, e.g. gold/avg_stats");
+  if ((groups & OPTS_PRODUCE) && a->ntopics != 1)
+    return ath_fail(err, ATH_EUSAGE, "name one topic: --topic NAME");
+  if ((groups & OPTS_PRODUCE) && !table_desc_find(a->produce_table))
+    return ath_fail(err, ATH_EUSAGE, "--table: '%s' is not athlete_event_results or athlete_bio",
+                    a->produce_table);
+  if ((groups & OPTS_TOPICS) && !a->action)
+    return ath_fail(err, ATH_EUSAGE, "name an action: list, describe, create or delete");
+  return ATH_OK;
 }
 
 int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *err) {
   memset(a, 0, sizeof *a);
   pipeline_opts_default(&a->pipe);
+  kafka_opts_default(&a->kafka);
   a->scale = 1;
   a->seed = 42;
   a->limit = 10;
+  a->produce_table = TABLE_RESULTS;
+  a->transaction_ms = 1000;
+  a->mock_brokers = 3;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (arg[0] != '-' || arg[1] == '\0') {
-      if ((groups & OPTS_SHOW) && !a->table) {
-        a->table = arg;
-        continue;
-      }
-      return ath_fail(err, ATH_EUSAGE, "unexpected argument '%s'", arg);
+      int rc = positional(arg, groups, a, err);
+      if (rc != ATH_OK) return rc;
+      continue;
     }
     char name[64];
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
     snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
     const opt_spec *o = find_option(name, groups);
-    if (!o) return ath_fail(err, ATH_EUSAGE, "unknown option '%s'", name);
+    if (!o) return ath_fail(err, ATH_EUSAGE, "unknown option '%.*s'", arg[1] == '-' ? 62 : 2, name);
     const char *v = NULL;
-    if (o->arg) {
+    if (o->arg && arg[1] != '-' && arg[2] != '\0') {
+      v = arg + 2; /* -Xkey=value */
+    } else if (o->arg) {
       v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
       if (!v) return ath_fail(err, ATH_EUSAGE, "option '%s' needs a value (%s)", name, o->arg);
     } else if (eq) {
@@ -209,12 +366,7 @@ int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *er
     if (rc != ATH_OK) return rc;
   }
   if (a->help) return ATH_OK;
-  if ((groups & OPTS_SOURCE) && !a->pipe.source)
-    return ath_fail(err, ATH_EUSAGE, "--source DIR|URL is required");
-  if ((groups & OPTS_GEN) && !a->out) return ath_fail(err, ATH_EUSAGE, "--out DIR is required");
-  if ((groups & OPTS_SHOW) && !a->table)
-    return ath_fail(err, ATH_EUSAGE, "name a table, e.g. gold/avg_stats");
-  return ATH_OK;
+  return check_required(groups, a, err);
 }
 
 void cli_help(FILE *f, const char *name, const char *summary, const char *usage, unsigned groups) {

@@ -7,25 +7,52 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "kafka/kafka.h"
 #include "pipeline/pipeline.h"
 
 /* Option groups a command accepts. */
 enum {
-  OPTS_COMMON = 1u << 0,   /* --help, --quiet */
-  OPTS_PIPELINE = 1u << 1, /* --lake, --formats, --parquet-compression, ... */
-  OPTS_SOURCE = 1u << 2,   /* --source */
-  OPTS_GEN = 1u << 3,      /* --scale, --seed, --out */
-  OPTS_SHOW = 1u << 4,     /* --lake, --limit, LAYER/TABLE */
+  OPTS_COMMON = 1u << 0,    /* --help, --quiet */
+  OPTS_LAKE = 1u << 1,      /* --lake */
+  OPTS_WRITE = 1u << 2,     /* --formats, --parquet-compression, --zstd-level */
+  OPTS_REPORT = 1u << 3,    /* --progress, --metrics */
+  OPTS_TRANSFORM = 1u << 4, /* --keep-chars, --shuffle-round-mb */
+  OPTS_REJECTS = 1u << 5,   /* --max-reject-fraction */
+  OPTS_SOURCE = 1u << 6,    /* --source */
+  OPTS_GEN = 1u << 7,       /* --scale, --seed, --out */
+  OPTS_SHOW = 1u << 8,      /* --limit, LAYER/TABLE */
+  OPTS_KAFKA = 1u << 9,     /* --brokers LIST, -X, -F, --timeout */
+  OPTS_TOPIC = 1u << 10,    /* --topic NAME */
+  OPTS_PRODUCE = 1u << 11,  /* --table; exactly one --topic */
+  OPTS_TOPICS = 1u << 12,   /* ACTION, --partitions, --replication-factor, --config, ... */
+  OPTS_MOCK = 1u << 13,     /* --brokers N, --topic NAME[:P[:R]], --bootstrap-file, --control */
+  OPTS_PIPELINE = OPTS_LAKE | OPTS_WRITE | OPTS_REPORT | OPTS_TRANSFORM | OPTS_REJECTS,
 };
+
+#define CLI_MAX_LIST 64
 
 typedef struct cli_args {
   pipeline_opts pipe;
   bool help;
+  bool lake_given; /* --lake was on the command line */
   double scale;
   uint64_t seed;
   const char *out;
   const char *table; /* show: LAYER/TABLE */
   int64_t limit;
+  /* Kafka commands */
+  kafka_opts kafka;
+  const char *topics[CLI_MAX_LIST]; /* --topic, in order */
+  int ntopics;
+  const char *produce_table; /* produce --table */
+  int transaction_ms;        /* produce --transaction-ms */
+  const char *action;        /* topics: list|describe|create|delete */
+  int partitions, replication;
+  const char *configs[CLI_MAX_LIST]; /* topics create --config k=v */
+  int nconfigs;
+  bool if_not_exists, if_exists, json, exclude_internal;
+  int mock_brokers;
+  const char *bootstrap_file, *control;
 } cli_args;
 
 /* Parses argv[1..argc) (argv[0] is the command name) for a command accepting `groups`.

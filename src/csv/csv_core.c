@@ -310,8 +310,7 @@ batch *csv_rejects_new(void) {
   return batch_new(CSV_REJECT_FIELDS, 5);
 }
 
-/* Appends one reject; the raw text is cut to CSV_RAW_MAX bytes, at a UTF-8 boundary. */
-static void add_reject(batch *rj, const char *source, int64_t line, int64_t offset,
+void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset,
                        const char *reason, const uint8_t *raw, size_t len) {
   if (len > CSV_RAW_MAX) {
     len = CSV_RAW_MAX;
@@ -393,7 +392,7 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
                        size_t len, bool ascii, const char *source, int64_t line, int64_t offset,
                        int64_t *nrecords, int64_t *nrejects, ath_error *err) {
   if (!ascii && !csv_utf8_valid(rec, len)) {
-    add_reject(rejects, source, line, offset, "invalid UTF-8", rec, len);
+    csv_reject_add(rejects, source, line, offset, "invalid UTF-8", rec, len);
     (*nrejects)++;
     return ATH_OK;
   }
@@ -409,7 +408,7 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
   char reason[96];
   snprintf(reason, sizeof reason, "wrong field count: %d fields, expected %d", ctx->nfields,
            ctx->ncols);
-  add_reject(rejects, source, line, offset, reason, rec, len);
+  csv_reject_add(rejects, source, line, offset, reason, rec, len);
   (*nrejects)++;
   return ATH_OK;
 }
@@ -431,7 +430,7 @@ static void add_position(csv_positions *p, int64_t offset, int64_t line) {
 }
 
 void csv_reject_unterminated(csv_records *r, const uint8_t *p, size_t n, int64_t offset) {
-  add_reject(r->rejects, r->source, r->line, offset, "unterminated quoted field", p, n);
+  csv_reject_add(r->rejects, r->source, r->line, offset, "unterminated quoted field", p, n);
   r->nrejects++;
   r->done = true;
 }

@@ -92,6 +92,10 @@ void csv_plan_tail(const csv_piece_info *all, int n, int k, int64_t b, int64_t s
 extern const field_def CSV_REJECT_FIELDS[5];
 /* A new, empty reject batch; the caller frees it with batch_free. */
 batch *csv_rejects_new(void);
+/* Appends one reject to rj (made by csv_rejects_new); the raw text is cut to CSV_RAW_MAX bytes,
+ * at a UTF-8 boundary. */
+void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset,
+                    const char *reason, const uint8_t *raw, size_t len);
 
 #define CSV_RAW_MAX 4096
 

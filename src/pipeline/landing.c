@@ -73,7 +73,8 @@ static int fetch(pipeline_ctx *c, const char *url, const char *path, const char 
   return ATH_OK;
 }
 
-int landing_resolve(pipeline_ctx *c, char paths[NTABLES][4096], ath_error *err) {
+int landing_resolve(pipeline_ctx *c, const char *const *tables, int ntables, char (*paths)[4096],
+                    ath_error *err) {
   const char *src = c->o->source;
   if (!src || !*src) return ath_fail(err, ATH_EUSAGE, "--source is required");
   char base[4096];
@@ -82,14 +83,14 @@ int landing_resolve(pipeline_ctx *c, char paths[NTABLES][4096], ath_error *err) 
   while (n > 1 && base[n - 1] == '/')
     base[--n] = '\0';
   if (!is_url(src)) {
-    for (int i = 0; i < NTABLES; i++)
-      snprintf(paths[i], 4096, "%s/%s.csv", base, pipeline_tables[i]);
+    for (int i = 0; i < ntables; i++)
+      snprintf(paths[i], 4096, "%s/%s.csv", base, tables[i]);
     return ATH_OK;
   }
   char dir[LAKE_PATH_MAX];
   snprintf(dir, sizeof dir, "%s/landing", c->o->lake);
-  for (int i = 0; i < NTABLES; i++)
-    snprintf(paths[i], 4096, "%s/%s.csv", dir, pipeline_tables[i]);
+  for (int i = 0; i < ntables; i++)
+    snprintf(paths[i], 4096, "%s/%s.csv", dir, tables[i]);
   int rc = ATH_OK;
   double t0 = ath_now();
   if (c->rank == 0) {
@@ -98,9 +99,9 @@ int landing_resolve(pipeline_ctx *c, char paths[NTABLES][4096], ath_error *err) 
       rc = curl_global_init(CURL_GLOBAL_DEFAULT) == 0
                ? ATH_OK
                : ath_fail(err, ATH_ERR, "cannot initialise libcurl");
-    for (int i = 0; rc == ATH_OK && i < NTABLES; i++) {
+    for (int i = 0; rc == ATH_OK && i < ntables; i++) {
       char url[4200], name[128];
-      snprintf(name, sizeof name, "%s.csv", pipeline_tables[i]);
+      snprintf(name, sizeof name, "%s.csv", tables[i]);
       snprintf(url, sizeof url, "%s/%s", base, name);
       rc = fetch(c, url, paths[i], name, err);
     }

@@ -115,8 +115,9 @@ int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, b
                         ath_error *err);
 
 /* Landing: resolves the source into local file paths (downloading a URL source once, on rank
- * 0, into <lake>/landing/). paths[i] receives the CSV path of pipeline_tables[i]. */
-int landing_resolve(pipeline_ctx *c, char paths[NTABLES][4096], ath_error *err);
+ * 0, into <lake>/landing/). paths[i] receives the CSV path of tables[i]. Collective. */
+int landing_resolve(pipeline_ctx *c, const char *const *tables, int ntables, char (*paths)[4096],
+                    ath_error *err);
 
 /* Reporting (rank 0 prints; every rank must call the collective ones). */
 void report_timing(pipeline_ctx *c, const char *name, double seconds);

@@ -67,7 +67,7 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
 
 int stage_landing_to_bronze(pipeline_ctx *c, layer_tables *out, ath_error *err) {
   char paths[NTABLES][4096];
-  int rc = landing_resolve(c, paths, err);
+  int rc = landing_resolve(c, pipeline_tables, NTABLES, paths, err);
   layer_tables got = {{NULL}};
   for (int i = 0; rc == ATH_OK && i < NTABLES; i++)
     rc = bronze_table(c, i, paths[i], &got.t[i], err);
@@ -189,7 +189,7 @@ static const char *const gold_inputs[NTABLES][5] = {
 int pipeline_run(pipeline_ctx *c, batch **gold, ath_error *err) {
   char paths[NTABLES][4096];
   layer_tables silver = {{NULL}};
-  int rc = landing_resolve(c, paths, err);
+  int rc = landing_resolve(c, pipeline_tables, NTABLES, paths, err);
   for (int i = 0; rc == ATH_OK && i < NTABLES; i++) {
     batch *bronze = NULL;
     rc = bronze_table(c, i, paths[i], &bronze, err);

@@ -97,3 +97,80 @@ export_csv_source() {
 rows() {
   /usr/bin/python3 "$ATHLETE_SRC/tests/integration/rows.py" "$@"
 }
+
+# ---- Kafka -----------------------------------------------------------------------------------
+
+# kafka_mock [ARGS...]: starts `athlete kafka-mock` (a real broker process, the Kafka protocol
+# over TCP) in the background with a control FIFO; exports ATHLETE_BROKERS, sets MOCK_PID,
+# MOCK_CTL and MOCK_OUT (its stdout: the bootstrap line, then one answer per command). It is
+# stopped (SIGTERM, exit 0 checked by mock_stop) when the test exits.
+kafka_mock() {
+  MOCK_CTL=$WORK/mock.ctl
+  MOCK_OUT=$WORK/mock.out
+  "$ATHLETE_BIN" kafka-mock --bootstrap-file "$WORK/bootstrap" --control "$MOCK_CTL" "$@" \
+    >"$MOCK_OUT" 2>"$WORK/mock.err" </dev/null &
+  MOCK_PID=$!
+  trap 'kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+  for _ in $(seq 200); do
+    [ -s "$WORK/bootstrap" ] && break
+    kill -0 "$MOCK_PID" 2>/dev/null || fail "kafka-mock exited: $(cat "$WORK/mock.err")"
+    sleep 0.05
+  done
+  [ -s "$WORK/bootstrap" ] || fail "kafka-mock wrote no bootstrap file"
+  ATHLETE_BROKERS=$(cat "$WORK/bootstrap")
+  export ATHLETE_BROKERS
+}
+
+# mock_cmd LINE: sends a control command to the mock and waits for its answer; fails unless
+# the answer is "ok: ...".
+mock_cmd() {
+  local before line
+  before=$(grep -c '' "$MOCK_OUT" || true)
+  printf '%s\n' "$1" >"$MOCK_CTL"
+  for _ in $(seq 200); do
+    line=$(tail -n +"$((before + 1))" "$MOCK_OUT" | grep -m1 -E '^(ok|error): ' || true)
+    if [ -n "$line" ]; then
+      case $line in ok:*) return 0 ;; *) fail "mock: '$1': $line" ;; esac
+    fi
+    sleep 0.05
+  done
+  fail "mock: no answer to '$1'"
+}
+
+# mock_stop: SIGTERM; the mock must exit 0 and remove its bootstrap file.
+mock_stop() {
+  kill -TERM "$MOCK_PID"
+  local rc=0
+  wait "$MOCK_PID" || rc=$?
+  [ "$rc" = 0 ] || fail "kafka-mock exited $rc after SIGTERM"
+  [ ! -e "$WORK/bootstrap" ] || fail "kafka-mock left its bootstrap file"
+}
+
+# consume TOPIC OUT: every committed message of TOPIC, read by kcat (the independent client)
+# as JSON lines (key, payload, partition, offset, headers).
+consume() {
+  kcat -b "$ATHLETE_BROKERS" -X isolation.level=read_committed -C -t "$1" -J -e -q >"$2" ||
+    fail "kcat -C $1 failed"
+}
+
+# check_messages KCAT.json CSV PARTITIONS [BRONZE_GLOB]: the messages of one produce run are
+# the CSV's bronze rows, exactly once (tests/integration/kafka_check.py: headers, keys,
+# murmur2 partitions, the record at each athlete.offset; then DuckDB: the values equal the
+# bronze Parquet rows as multisets).
+check_messages() {
+  /usr/bin/python3 "$ATHLETE_SRC/tests/integration/kafka_check.py" "$1" "$2" "$3" ||
+    fail "messages in $1 do not match $2"
+  [ -n "${4:-}" ] || return 0
+  local cols
+  cols=$(duck "SELECT string_agg(column_name, ',') FROM (DESCRIBE SELECT * FROM read_parquet('$4'))" |
+    tr ',' ' ')
+  local sel="" c
+  for c in $cols; do sel="$sel${sel:+, }payload::JSON->>'$c' AS \"$c\""; done
+  local qm="SELECT $sel FROM read_json('$1', columns={payload: 'VARCHAR'}, format='newline_delimited')"
+  local qb="SELECT ${cols// /, } FROM read_parquet('$4')"
+  local diff
+  diff=$(duck "SELECT (SELECT count(*) FROM ($qm EXCEPT ALL $qb)), (SELECT count(*) FROM ($qb EXCEPT ALL $qm)), (SELECT count(*) FROM ($qm)), (SELECT count(*) FROM ($qb))")
+  set -- $diff
+  [ "$1" = 0 ] && [ "$2" = 0 ] && [ "$3" = "$4" ] ||
+    fail "messages vs bronze: $1 only in messages, $2 only in bronze, $3 messages, $4 bronze rows"
+}
