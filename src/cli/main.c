@@ -130,7 +130,7 @@ static const command commands[] = {
      "athlete show [--lake DIR] LAYER/TABLE [--limit N]"},
     {"kafka-mock", cmd_kafka_mock, OPTS_MOCK, 0,
      "run librdkafka's mock Kafka cluster as a broker process (for laptops and tests)",
-     "athlete kafka-mock [--brokers N] [--topic NAME[:PARTITIONS[:REPLICATION]]]... "
+     "athlete kafka-mock [--brokers N] [--topic NAME[:PARTITIONS]]... "
      "[--bootstrap-file F] [--control FIFO]"},
     {"topics", cmd_topics, OPTS_KAFKA | OPTS_TOPIC | OPTS_TOPICS, NEEDS_KAFKA,
      "list, describe, create or delete Kafka topics",

@@ -20,9 +20,8 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-int kafka_topic_spec(const char *spec, char *name, size_t n, int *partitions, int *replication,
-                     ath_error *err) {
-  *partitions = *replication = 0;
+int kafka_topic_spec(const char *spec, char *name, size_t n, int *partitions, ath_error *err) {
+  *partitions = 0;
   const char *colon = strchr(spec, ':');
   size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
   if (len == 0 || len >= n || len > 249)
@@ -40,12 +39,9 @@ int kafka_topic_spec(const char *spec, char *name, size_t n, int *partitions, in
   if (!colon) return ATH_OK;
   char *end;
   long p = strtol(colon + 1, &end, 10);
-  long r = 0;
-  if (*end == ':') r = strtol(end + 1, &end, 10);
-  if (*end || p < 1 || p > 100000 || (end[-1] == ':') || r < 0 || r > 100)
-    return ath_fail(err, ATH_EUSAGE, "topic '%s': expected NAME[:PARTITIONS[:REPLICATION]]", spec);
+  if (*end || end == colon + 1 || p < 1 || p > 100000)
+    return ath_fail(err, ATH_EUSAGE, "topic '%s': expected NAME[:PARTITIONS], 1 to 100000", spec);
   *partitions = (int)p;
-  *replication = (int)r;
   return ATH_OK;
 }
 
@@ -68,17 +64,14 @@ static int reply(int ok, const char *fmt, ...) {
   return ok;
 }
 
+/* The mock gives every partition min(3, brokers) replicas, whatever a topic asks for. */
 static int create_topic(mock *m, const char *spec) {
   char name[256];
-  int parts, rf;
+  int parts;
   ath_error e = {0};
-  if (kafka_topic_spec(spec, name, sizeof name, &parts, &rf, &e) != ATH_OK)
-    return reply(0, "%s", e.msg);
+  if (kafka_topic_spec(spec, name, sizeof name, &parts, &e) != ATH_OK) return reply(0, "%s", e.msg);
   if (!parts) parts = 1;
-  if (!rf) rf = m->brokers < 3 ? m->brokers : 3;
-  if (rf > m->brokers)
-    return reply(0, "topic %s: replication factor %d is larger than the %d brokers", name, rf,
-                 m->brokers);
+  int rf = m->brokers < 3 ? m->brokers : 3;
   rd_kafka_resp_err_t r = rd_kafka_mock_topic_create(m->mc, name, parts, rf);
   if (r) return reply(0, "topic %s: %s", name, rd_kafka_err2str(r));
   return reply(1, "topic %s created: %d partitions, replication factor %d", name, parts, rf);
@@ -95,7 +88,7 @@ static bool parse_int(const char *s, long lo, long hi, long *out) {
 
 static const char *const mock_help =
     "commands: broker down ID | broker up ID | broker rtt ID MS | errors REQUEST COUNT ERROR | "
-    "broker-errors ID REQUEST COUNT ERROR | clear REQUEST | topic NAME[:PARTITIONS[:REPLICATION]] "
+    "broker-errors ID REQUEST COUNT ERROR | clear REQUEST | topic NAME[:PARTITIONS] "
     "| topic-error NAME ERROR | leader TOPIC PARTITION ID | coordinator group|transaction KEY ID "
     "| stop";
 
@@ -290,10 +283,9 @@ static void serve(mock *m, int fifo_fd) {
 
 int kafka_mock_run(const kafka_mock_opts *o, ath_error *err) {
   char name[256];
-  int parts, rf;
+  int parts;
   for (int i = 0; i < o->ntopics; i++)
-    if (kafka_topic_spec(o->topics[i], name, sizeof name, &parts, &rf, err) != ATH_OK)
-      return ATH_EUSAGE;
+    if (kafka_topic_spec(o->topics[i], name, sizeof name, &parts, err) != ATH_OK) return ATH_EUSAGE;
   mock m = {.brokers = o->brokers > 0 ? o->brokers : 3};
   char errstr[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();

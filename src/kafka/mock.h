@@ -3,8 +3,11 @@
  * The mock cluster speaks the real Kafka protocol over TCP on 127.0.0.1 (a random port per
  * broker, kept across a broker's down/up): produce, fetch, consumer groups, idempotence and
  * transactions. It does not implement CreateTopics or DeleteTopics, so topics are created at
- * start (`--topic NAME[:PARTITIONS[:REPLICATION]]`), by the `topic` control command, or on
- * first use by a producer (the mock's default: 4 partitions).
+ * start (`--topic NAME[:PARTITIONS]`, default 1 partition), by the `topic` control command, or
+ * on first use by a producer (the mock's default: 4 partitions). Every partition has
+ * min(3, brokers) replicas (the mock ignores a topic's own replication factor), and each keeps
+ * only its last 5 MiB of messages (older ones go, as with retention.bytes): give a topic
+ * enough partitions to hold what it must keep.
  *
  * The process prints the bootstrap list on stdout, writes it (atomically) to --bootstrap-file,
  * then reads control commands, one a line, from stdin (unless stdin is a terminal of a
@@ -20,7 +23,7 @@
  *                                      broker
  *   broker-errors ID REQUEST COUNT ERROR   the same on broker ID only
  *   clear REQUEST                      drop the errors still queued for REQUEST
- *   topic NAME[:PARTITIONS[:REPLICATION]]  create a topic
+ *   topic NAME[:PARTITIONS]            create a topic
  *   topic-error NAME ERROR             every request on topic NAME fails with ERROR (NO_ERROR
  *                                      clears it)
  *   leader TOPIC PARTITION ID          move a partition's leadership to broker ID
@@ -48,9 +51,8 @@ typedef struct kafka_mock_opts {
  * ATH_ERR when the cluster, the bootstrap file or the FIFO cannot be made. */
 int kafka_mock_run(const kafka_mock_opts *o, ath_error *err);
 
-/* Parses NAME[:PARTITIONS[:REPLICATION]] into name (capacity n), *partitions and
- * *replication (0 when not given). Returns ATH_OK or ATH_EUSAGE. */
-int kafka_topic_spec(const char *spec, char *name, size_t n, int *partitions, int *replication,
-                     ath_error *err);
+/* Parses NAME[:PARTITIONS] into name (capacity n) and *partitions (0 when not given).
+ * Returns ATH_OK or ATH_EUSAGE. */
+int kafka_topic_spec(const char *spec, char *name, size_t n, int *partitions, ath_error *err);
 
 #endif

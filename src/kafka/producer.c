@@ -150,10 +150,18 @@ int kproducer_new(const kafka_opts *o, const char *topic, const char *transactio
       rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.timeout.ms", v, &vn) == RD_KAFKA_CONF_OK
           ? atoi(v)
           : (int)(o->timeout_s * 1000);
+  /* Asking for the topic by name lets a broker create it (when it and allow.auto.create.topics
+   * allow); with auto-creation off the client asks for every topic and looks. */
+  vn = sizeof v;
+  bool may_create = rd_kafka_conf_get(rd_kafka_conf(p->rk), "allow.auto.create.topics", v, &vn) !=
+                        RD_KAFKA_CONF_OK ||
+                    strcmp(v, "false") != 0;
   const struct rd_kafka_metadata *md = NULL;
-  rc = kafka_metadata(p->rk, o, topic, &md, err);
+  rc = kafka_metadata(p->rk, o, may_create ? topic : NULL, &md, err);
   if (rc == ATH_OK) {
-    const struct rd_kafka_metadata_topic *t = md->topic_cnt == 1 ? &md->topics[0] : NULL;
+    const struct rd_kafka_metadata_topic *t = NULL;
+    for (int i = 0; i < md->topic_cnt && !t; i++)
+      if (strcmp(md->topics[i].topic, topic) == 0) t = &md->topics[i];
     if (!t || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
       rc = ath_fail(err, ATH_ERR,
                     "topic '%s' does not exist on %s (create it with 'athlete topics create', or "
@@ -167,7 +175,9 @@ int kproducer_new(const kafka_opts *o, const char *topic, const char *transactio
   if (md) rd_kafka_metadata_destroy(md);
   if (rc == ATH_OK) p->rkt = rd_kafka_topic_new(p->rk, topic, NULL);
   if (rc == ATH_OK && transactional_id) {
-    rc = txn_error(p, "init transactions",
+    rc = txn_error(p,
+                   "init transactions (where the cluster allows no transactions, produce "
+                   "--transaction-ms 0 uses the idempotent producer alone)",
                    rd_kafka_init_transactions(p->rk, (int)(o->timeout_s * 1000)), err);
     p->txn = rc == ATH_OK;
     if (rc == ATH_OK) rc = txn_begin(p, err);
@@ -229,8 +239,9 @@ int kproducer_flush(kproducer *p, ath_error *err) {
     p->txn = false;
     if (rc != ATH_OK) return rc;
   }
-  /* Every message is delivered or expired within message.timeout.ms of being queued. */
-  rd_kafka_flush(p->rk, p->timeout_ms + 5000);
+  /* Every message is delivered or expired within message.timeout.ms of being queued; after a
+   * fatal error none will be, so what is left is purged at once. */
+  if (!p->fatal.code) rd_kafka_flush(p->rk, p->timeout_ms + 5000);
   if (rd_kafka_outq_len(p->rk) > 0) {
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(p->rk, 1000); /* serves the purged messages' reports */

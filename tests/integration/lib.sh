@@ -110,7 +110,7 @@ kafka_mock() {
   "$ATHLETE_BIN" kafka-mock --bootstrap-file "$WORK/bootstrap" --control "$MOCK_CTL" "$@" \
     >"$MOCK_OUT" 2>"$WORK/mock.err" </dev/null &
   MOCK_PID=$!
-  trap 'kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'kill "$MOCK_PID" 2>/dev/null || true; wait "$MOCK_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   for _ in $(seq 200); do
     [ -s "$WORK/bootstrap" ] && break
     kill -0 "$MOCK_PID" 2>/dev/null || fail "kafka-mock exited: $(cat "$WORK/mock.err")"
