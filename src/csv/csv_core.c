@@ -310,8 +310,8 @@ batch *csv_rejects_new(void) {
   return batch_new(CSV_REJECT_FIELDS, 5);
 }
 
-void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset,
-                       const char *reason, const uint8_t *raw, size_t len) {
+void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset, const char *reason,
+                    const uint8_t *raw, size_t len) {
   if (len > CSV_RAW_MAX) {
     len = CSV_RAW_MAX;
     while (len > CSV_RAW_MAX - 4 && (raw[len] & 0xC0) == 0x80)

@@ -94,8 +94,8 @@ extern const field_def CSV_REJECT_FIELDS[5];
 batch *csv_rejects_new(void);
 /* Appends one reject to rj (made by csv_rejects_new); the raw text is cut to CSV_RAW_MAX bytes,
  * at a UTF-8 boundary. */
-void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset,
-                    const char *reason, const uint8_t *raw, size_t len);
+void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset, const char *reason,
+                    const uint8_t *raw, size_t len);
 
 #define CSV_RAW_MAX 4096
 

@@ -110,7 +110,7 @@ static int send_rows(void *ctx, const batch *rows, const csv_positions *pos, ath
                      "above the client's message.max.bytes");
       rc = ATH_OK;
     }
-    s->rows++;
+    if ((++s->rows & 1023) == 0) kproducer_poll(s->p); /* keep the report queue short */
   }
   kproducer_poll(s->p);
   if (rc == ATH_OK && s->txn_s > 0 && kproducer_txn_age(s->p) >= s->txn_s)
