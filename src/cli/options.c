@@ -57,7 +57,8 @@ static const opt_spec options[] = {
     {O_SOURCE, "source", 0, "DIR|URL", OPTS_SOURCE,
      "folder or URL holding athlete_bio.csv and athlete_event_results.csv (a URL is downloaded "
      "once, by rank 0, into LAKE/landing/)"},
-    {O_LAKE, "lake", 0, "DIR", OPTS_LAKE, "lake root (default ./lake)"},
+    {O_LAKE, "lake", 0, "DIR", OPTS_LAKE,
+     "lake root (default ./lake; produce writes only its rejects there, and only when given)"},
     {O_BROKERS, "brokers", 'b', "LIST", OPTS_KAFKA,
      "bootstrap brokers host:port,... (default $ATHLETE_BROKERS, else localhost:9092)"},
     {O_PROP, "property", 'X', "KEY=VALUE", OPTS_KAFKA,
