@@ -1,5 +1,6 @@
 /* The MPI driver of the CSV reader: header on rank 0, state-map scan, tail reads, parse. */
 #include "csv/csv_reader.h"
+#include "core/agree.h"
 
 #include "csv/csv_core.h"
 
@@ -20,23 +21,6 @@ typedef struct header_info {
   int32_t ncols;
   int32_t names_len; /* bytes of the NUL-separated names blob */
 } header_info;
-
-/* Makes every rank return the same status and message: that of the lowest failing rank. */
-static int agree(MPI_Comm comm, int rc, ath_error *err) {
-  int rank, who;
-  MPI_Comm_rank(comm, &rank);
-  int me = rc != ATH_OK ? rank : INT_MAX;
-  MPI_Allreduce(&me, &who, 1, MPI_INT, MPI_MIN, comm);
-  if (who == INT_MAX) return ATH_OK;
-  ath_error e = {0};
-  if (rank == who) {
-    e = *err;
-    if (e.code == ATH_OK) e.code = rc;
-  }
-  MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, who, comm);
-  *err = e;
-  return e.code;
-}
 
 /* Reads exactly n bytes at offset off into buf. Returns ATH_OK or ATH_ERR naming `name`. */
 static int pread_all(int fd, void *buf, size_t n, int64_t off, const char *name, ath_error *err) {
@@ -126,11 +110,16 @@ static int share_header(MPI_Comm comm, int fd, const char *name, const char *con
       hi->names_len = (int32_t)len;
     }
   }
-  rc = agree(comm, rc, err);
-  if (rc != ATH_OK) return rc;
-  MPI_Bcast(hi, (int)sizeof *hi, MPI_BYTE, 0, comm);
-  if (rank != 0) blob = xmalloc((size_t)hi->names_len + 1);
-  MPI_Bcast(blob, hi->names_len, MPI_BYTE, 0, comm);
+  rc = ath_agree(comm, rc, err);
+  if (rc == ATH_OK)
+    rc = ath_agree(comm, ATH_MPI(MPI_Bcast(hi, (int)sizeof *hi, MPI_BYTE, 0, comm), err), err);
+  if (rc == ATH_OK && rank != 0) blob = xmalloc((size_t)hi->names_len + 1);
+  if (rc == ATH_OK)
+    rc = ath_agree(comm, ATH_MPI(MPI_Bcast(blob, hi->names_len, MPI_BYTE, 0, comm), err), err);
+  if (rc != ATH_OK) {
+    free(blob);
+    return rc;
+  }
   if (rank != 0) {
     *names = xcalloc((size_t)hi->ncols + 1, sizeof **names);
     for (int i = 0, off = 0; i < hi->ncols; i++) {
@@ -149,21 +138,23 @@ static void smap_compose_op(void *in, void *inout, int *len, MPI_Datatype *dt) {
     b[i] = csv_smap_then(a[i], b[i]);
 }
 
-/* The composed map of the bytes of all lower ranks (identity on rank 0). */
-static csv_smap exscan_maps(MPI_Comm comm, csv_smap mine) {
+/* The composed map of the bytes of all lower ranks (identity on rank 0) into *prefix. Collective;
+ * the status is agreed. */
+static int exscan_maps(MPI_Comm comm, csv_smap mine, csv_smap *prefix, ath_error *err) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  MPI_Datatype type;
-  MPI_Op op;
-  MPI_Type_contiguous((int)sizeof(csv_smap), MPI_BYTE, &type);
-  MPI_Type_commit(&type);
-  MPI_Op_create(smap_compose_op, 0, &op);
-  csv_smap prefix = csv_smap_identity();
-  MPI_Exscan(&mine, &prefix, 1, type, op, comm);
-  if (rank == 0) prefix = csv_smap_identity();
-  MPI_Op_free(&op);
-  MPI_Type_free(&type);
-  return prefix;
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  MPI_Op op = MPI_OP_NULL;
+  int rc = ATH_MPI(MPI_Type_contiguous((int)sizeof(csv_smap), MPI_BYTE, &type), err);
+  if (rc == ATH_OK) rc = ATH_MPI(MPI_Type_commit(&type), err);
+  if (rc == ATH_OK) rc = ATH_MPI(MPI_Op_create(smap_compose_op, 0, &op), err);
+  *prefix = csv_smap_identity();
+  if ((rc = ath_agree(comm, rc, err)) == ATH_OK)
+    rc = ath_agree(comm, ATH_MPI(MPI_Exscan(&mine, prefix, 1, type, op, comm), err), err);
+  if (rank == 0) *prefix = csv_smap_identity();
+  if (op != MPI_OP_NULL) MPI_Op_free(&op);
+  if (type != MPI_DATATYPE_NULL) MPI_Type_free(&type);
+  return rc;
 }
 
 /* This rank's slice of the file and the parse plan derived from every rank's scan. */
@@ -196,9 +187,10 @@ static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info
     rc = pread_all(fd, win, m, off, name, err);
     if (rc == ATH_OK) mine = csv_smap_then(mine, csv_smap_of(win, m));
   }
-  rc = agree(comm, rc, err);
+  rc = ath_agree(comm, rc, err);
   if (rc != ATH_OK) return rc;
-  csv_smap prefix = exscan_maps(comm, mine);
+  csv_smap prefix;
+  if ((rc = exscan_maps(comm, mine, &prefix, err)) != ATH_OK) return rc;
   s->start_state = prefix.to[CSV_ROW];
   s->start_line = 1 + hi->header_lf + prefix.lf;
   /* The first record start: almost always within the first window. */
@@ -218,12 +210,17 @@ static int scan_slice(MPI_Comm comm, int fd, const char *name, const header_info
       s->first_line += csv_smap_of(win, m).lf;
     }
   }
-  rc = agree(comm, rc, err);
+  rc = ath_agree(comm, rc, err);
   if (rc != ATH_OK) return rc;
   csv_piece_info info = {
       .first_row = s->first_row, .lf = mine.lf, .end_state = mine.to[s->start_state]};
   csv_piece_info *all = xmalloc((size_t)nranks * sizeof *all);
-  MPI_Allgather(&info, (int)sizeof info, MPI_BYTE, all, (int)sizeof info, MPI_BYTE, comm);
+  rc = ATH_MPI(
+      MPI_Allgather(&info, (int)sizeof info, MPI_BYTE, all, (int)sizeof info, MPI_BYTE, comm), err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) {
+    free(all);
+    return rc;
+  }
   csv_plan_tail(all, nranks, rank, s->b, hi->size, &s->tail_end, &s->read_end);
   s->total_lf = hi->header_lf;
   for (int r = 0; r < nranks; r++)
@@ -344,7 +341,7 @@ int csv_read_table(MPI_Comm comm, const char *path, const csv_read_opts *o, batc
   uint8_t *buf = NULL;
   *rows = *rejects = NULL;
   memset(st, 0, sizeof *st);
-  int rc = agree(comm, open_file(path, name, &fd, &hi.size, err), err);
+  int rc = ath_agree(comm, open_file(path, name, &fd, &hi.size, err), err);
   if (rc == ATH_OK) rc = share_header(comm, fd, name, o->required, o->nrequired, &hi, &names, err);
   if (rc != ATH_OK) goto out;
   int64_t S = hi.size, lo = S * rank / nranks, hi_off = S * (rank + 1) / nranks;
@@ -363,7 +360,7 @@ int csv_read_table(MPI_Comm comm, const char *path, const csv_read_opts *o, batc
   }
   free(buf);
   buf = NULL;
-  rc = agree(comm, rc, err);
+  rc = ath_agree(comm, rc, err);
   st->bytes = hi_off - lo;
   st->lines = s.total_lf + (S > 0 && hi.last_byte != '\n');
 out:

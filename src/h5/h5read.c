@@ -1,6 +1,7 @@
 /* h5_read_info and h5_read_table: read the layout described in h5table.h, with any number of
  * ranks. */
 #include "h5/h5table.h"
+#include "core/agree.h"
 #include "h5/h5util.h"
 
 #include <stdlib.h>
@@ -141,7 +142,7 @@ static int read_strings(MPI_Comm comm, hid_t file, column *c, int64_t lo, int64_
                         c->offsets, dxpl, w);
   int64_t base = c->offsets[0];
   if (rc == ATH_OK) rc = rebase_offsets(c, n, lo, w);
-  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) return rc;
+  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) return rc;
   int64_t nb = c->offsets[n];
   col_reserve(c, 0, (size_t)nb);
   rc = read_dataset(file, c->name, "bytes", H5T_NATIVE_UINT8, -1, base, nb, c->bytes, dxpl, w);
@@ -162,7 +163,7 @@ static int read_column(MPI_Comm comm, hid_t file, column *c, int64_t lo, int64_t
                                         : H5T_NATIVE_INT64;
     rc = read_dataset(file, c->name, "values", mtype, total, lo, n, c->values, dxpl, w);
   }
-  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) return rc;
+  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) return rc;
   if (c->nullable)
     rc = read_dataset(file, c->name, "valid", H5T_NATIVE_UINT8, total, lo, n, c->valid, dxpl, w);
   else if (n > 0)
@@ -173,7 +174,7 @@ static int read_column(MPI_Comm comm, hid_t file, column *c, int64_t lo, int64_t
     c->valid[i] = c->valid[i] != 0;
     c->null_count += !c->valid[i];
   }
-  return h5u_agree(comm, rc, w->err);
+  return ath_agree(comm, rc, w->err);
 }
 
 /* Collective: opens the file and reads the schema on every rank; the agreed status. */
@@ -187,7 +188,7 @@ static int open_table(MPI_Comm comm, hid_t *file, field_def **fields, int *nfiel
     rc = h5u_fail(w, NULL, "open file");
   if (fapl >= 0) H5Pclose(fapl);
   if (rc == ATH_OK) rc = read_schema(*file, fields, nfields, nrows, w);
-  return h5u_agree(comm, rc, w->err);
+  return ath_agree(comm, rc, w->err);
 }
 
 int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err) {
@@ -206,7 +207,7 @@ int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err) 
   int rc = open_table(comm, &file, &fields, &nfields, &total, &w);
   if (rc != ATH_OK) goto out;
   if ((dxpl = h5u_dxpl_independent()) < 0) rc = h5u_fail(&w, NULL, "MPI-IO property lists");
-  if ((rc = h5u_agree(comm, rc, &mine)) != ATH_OK) goto out;
+  if ((rc = ath_agree(comm, rc, &mine)) != ATH_OK) goto out;
   int64_t lo = w.rank * total / size, hi = (w.rank + 1) * total / size;
   b = batch_new(fields, nfields);
   for (int i = 0; i < nfields && rc == ATH_OK; i++)

@@ -31,31 +31,6 @@ int h5u_fail(const h5where *w, const char *object, const char *step) {
                   object ? ": " : "", step, w->rank, detail[0] ? ": " : "", detail);
 }
 
-int h5u_agree(MPI_Comm comm, int status, ath_error *err) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = status != ATH_OK ? rank : size, first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return ATH_OK;
-  struct {
-    int code;
-    char msg[ATH_ERRMSG_MAX];
-  } e = {.code = status};
-  if (rank == first) {
-    if (err && err->code != ATH_OK)
-      memcpy(e.msg, err->msg, sizeof e.msg);
-    else
-      snprintf(e.msg, sizeof e.msg, "rank %d failed", rank);
-  }
-  MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, first, comm);
-  if (err && rank != first) {
-    ath_error_clear(err);
-    ath_fail(err, e.code, "%s", e.msg);
-  }
-  return e.code;
-}
-
 hid_t h5u_fapl_mpio(MPI_Comm comm) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   if (fapl < 0) return H5I_INVALID_HID;

@@ -27,10 +27,6 @@ typedef struct h5where {
  * Returns ATH_ERR. */
 int h5u_fail(const h5where *w, const char *object, const char *step);
 
-/* Collective: returns the worst status over the ranks of `comm`. When some rank failed, every
- * rank's err receives the message of the lowest failing rank. */
-int h5u_agree(MPI_Comm comm, int status, ath_error *err);
-
 /* File access list for MPI-IO over `comm` (caller closes), or H5I_INVALID_HID. */
 hid_t h5u_fapl_mpio(MPI_Comm comm);
 /* Transfer list for independent MPI-IO (caller closes), or H5I_INVALID_HID. Each rank's

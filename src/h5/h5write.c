@@ -1,9 +1,14 @@
 /* h5_write_table: the collective writer of the layout described in h5table.h. */
 #include "h5/h5table.h"
+#include "core/agree.h"
 #include "h5/h5util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* What every rank knows about every rank's share, from one MPI_Allgather. */
 typedef struct layout {
@@ -54,7 +59,9 @@ static int gather_layout(MPI_Comm comm, const batch *b, layout *lay, const h5whe
   int nc = b->ncols, width = 2 + nc, range[2] = {nc, -nc};
   MPI_Comm_rank(comm, &lay->rank);
   MPI_Comm_size(comm, &lay->size);
-  MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT, MPI_MAX, comm);
+  int rc = ath_agree(
+      comm, ATH_MPI(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT, MPI_MAX, comm), w->err), w->err);
+  if (rc != ATH_OK) return rc;
   if (range[0] != -range[1])
     return ath_fail(w->err, ATH_ERR, "%s: the ranks' schemas differ (%d to %d columns)", w->path,
                     -range[1], range[0]);
@@ -66,7 +73,14 @@ static int gather_layout(MPI_Comm comm, const batch *b, layout *lay, const h5whe
   mine[1] = b->nrows;
   for (int i = 0; i < nc; i++)
     mine[2 + i] = b->cols[i].type == COL_STRING ? (int64_t)b->cols[i].nbytes : 0;
-  MPI_Allgather(mine, width, MPI_INT64_T, all, width, MPI_INT64_T, comm);
+  rc = ath_agree(
+      comm, ATH_MPI(MPI_Allgather(mine, width, MPI_INT64_T, all, width, MPI_INT64_T, comm), w->err),
+      w->err);
+  if (rc != ATH_OK) {
+    free(mine);
+    free(all);
+    return rc;
+  }
   lay->rows = xcalloc((size_t)lay->size, sizeof *lay->rows);
   lay->bytes = xcalloc((size_t)lay->size * (size_t)(nc ? nc : 1), sizeof *lay->bytes);
   lay->schema = xcalloc((size_t)lay->size, sizeof *lay->schema);
@@ -204,7 +218,7 @@ static int create_column(MPI_Comm comm, plan *pl, hid_t file, const column *c, i
                  h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
                  h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0))
     rc = h5u_fail(w, object, "write attributes");
-  if ((rc = h5u_agree(comm, rc, w->err)) == ATH_OK) rc = create_data(pl, g, c, col, lay, w);
+  if ((rc = ath_agree(comm, rc, w->err)) == ATH_OK) rc = create_data(pl, g, c, col, lay, w);
   return rc;
 }
 
@@ -247,6 +261,44 @@ static int close_plan(plan *pl, const h5where *w, int rc) {
   return rc;
 }
 
+/* Room for the file's metadata, held from before the file exists until just before it closes.
+ *
+ * Parallel HDF5 writes its metadata when the file closes, and each rank passes a barrier in the
+ * metadata cache's sync point there. When a rank's metadata write fails (the disk is full), it
+ * leaves that path before the barrier and waits in MPI_File_close's barrier instead, while the
+ * others wait in the sync point: the job hangs. So rank 0 reserves, in a sidecar file, more than
+ * the metadata can take; a disk too full for that fails here, before any HDF5 call. Data writes
+ * that run out of space fail on their own rank (independent I/O, no collective), and before the
+ * close every rank has agreed and rank 0 has released the reserve, so the metadata fits. */
+#define H5_RESERVE_PATH_MAX 4400
+
+static size_t metadata_reserve_bytes(const batch *b) {
+  return ((size_t)256 << 10) + (size_t)(4 * b->ncols + 2) * ((size_t)8 << 10);
+}
+
+static int reserve_metadata(MPI_Comm comm, size_t bytes, char *path, size_t n, const h5where *w) {
+  snprintf(path, n, "%s.metadata-reserve", w->path);
+  int rc = ATH_OK;
+  if (w->rank == 0) {
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    int e = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)bytes);
+    if (fd >= 0 && close(fd) != 0 && e == 0) e = errno;
+    if (e) {
+      unlink(path);
+      rc =
+          ath_fail(w->err, ATH_ERR, "%s: no room for the file's metadata (%zu bytes): %s (rank %d)",
+                   w->path, bytes, strerror(e), w->rank);
+    }
+  }
+  return ath_agree(comm, rc, w->err);
+}
+
+/* Collective: releases the reserve (every rank has finished writing), then agrees. */
+static int release_metadata(MPI_Comm comm, const char *path, int rc, const h5where *w) {
+  if (w->rank == 0) unlink(path);
+  return ath_agree(comm, rc, w->err);
+}
+
 /* Collective: creates the file and writes everything into it; the file is closed on return
  * (also on failure). Returns the agreed status. */
 static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
@@ -255,7 +307,13 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
   hid_t fcpl = H5I_INVALID_HID;
   plan pl = {.groups = xcalloc((size_t)b->ncols + 1, sizeof(hid_t))};
   bool side_done = false;
-  int rc = ATH_OK;
+  char reserve[H5_RESERVE_PATH_MAX];
+  int rc = reserve_metadata(comm, metadata_reserve_bytes(b), reserve, sizeof reserve, w);
+  if (rc != ATH_OK) {
+    if (side) side->status = side->run(side->arg, side->err);
+    free(pl.groups);
+    return rc;
+  }
   if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_independent()) < 0 ||
       (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
     rc = h5u_fail(w, NULL, "MPI-IO property lists");
@@ -266,26 +324,27 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
     rc = h5u_fail(w, NULL, "file access properties");
   else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     rc = h5u_fail(w, NULL, "create file");
-  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
   rc = write_root(file, keys, values, nattrs, lay, w);
-  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
   rc = create_dataset(&pl, file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
                       lay->rank, 1, &lay->rows[lay->rank], 0, w);
-  if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
   for (int i = 0; i < b->ncols; i++) {
     rc = create_column(comm, &pl, file, &b->cols[i], i, lay, w);
-    if ((rc = h5u_agree(comm, rc, w->err)) != ATH_OK) goto out;
+    if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
   }
   rc = write_raw(&pl, lay->rank, dxpl, side, w);
   side_done = true;
 out:
   if (side && !side_done) side->status = side->run(side->arg, side->err);
   rc = close_plan(&pl, w, rc);
+  rc = release_metadata(comm, reserve, rc, w);
   if (file >= 0 && H5Fclose(file) < 0 && rc == ATH_OK) rc = h5u_fail(w, NULL, "close file");
   if (dxpl >= 0) H5Pclose(dxpl);
   if (fapl >= 0) H5Pclose(fapl);
   if (fcpl >= 0) H5Pclose(fcpl);
-  return h5u_agree(comm, rc, w->err);
+  return ath_agree(comm, rc, w->err);
 }
 
 int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
@@ -296,7 +355,7 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
   h5where w = {.path = path, .err = &mine};
   MPI_Comm_rank(comm, &w.rank);
   layout lay = {0};
-  int rc = h5u_agree(comm, check_local(local, &w), &mine);
+  int rc = ath_agree(comm, check_local(local, &w), &mine);
   if (rc == ATH_OK) rc = gather_layout(comm, local, &lay, &w);
   if (rc == ATH_OK)
     rc = write_file(comm, local, &lay, attr_keys, attr_values, nattrs, side, &w);

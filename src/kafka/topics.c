@@ -291,6 +291,35 @@ static int topic_results(const rd_kafka_topic_result_t **r, size_t n, const char
   return rc;
 }
 
+/* Sends CreateTopics (items: rd_kafka_NewTopic_t *[]) or DeleteTopics (rd_kafka_DeleteTopic_t
+ * *[]) and waits for the per-topic results, bounded by the timeout. */
+static int admin_topics(rd_kafka_t *rk, const kafka_topics_opts *o, rd_kafka_admin_op_t op,
+                        void *items, size_t n, rd_kafka_resp_err_t forgiven, ath_error *err) {
+  bool create = op == RD_KAFKA_ADMIN_OP_CREATETOPICS;
+  const char *api = create ? "CreateTopics" : "DeleteTopics";
+  rd_kafka_AdminOptions_t *ao = admin_options(rk, op, o->kafka);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  if (create)
+    rd_kafka_CreateTopics(rk, items, n, ao, q);
+  else
+    rd_kafka_DeleteTopics(rk, items, n, ao, q);
+  rd_kafka_event_t *ev = admin_wait(q, o->kafka);
+  const rd_kafka_topic_result_t **tr = NULL;
+  size_t cnt = 0;
+  if (ev && !rd_kafka_event_error(ev)) {
+    if (create && rd_kafka_event_CreateTopics_result(ev))
+      tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+    if (!create && rd_kafka_event_DeleteTopics_result(ev))
+      tr = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &cnt);
+  }
+  int rc = tr ? topic_results(tr, cnt, create ? "Created" : "Deleted", forgiven, err)
+              : admin_failure(ev, api, o, err);
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_AdminOptions_destroy(ao);
+  return rc;
+}
+
 static int do_create(rd_kafka_t *rk, metadata *md, const kafka_topics_opts *o, ath_error *err) {
   const char *todo[KAFKA_TOPICS_MAX];
   int n = 0;
@@ -329,22 +358,8 @@ static int do_create(rd_kafka_t *rk, metadata *md, const kafka_topics_opts *o, a
     }
   }
   if (rc == ATH_OK) {
-    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, o->kafka);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, nt, (size_t)n, ao, q);
-    rd_kafka_event_t *ev = admin_wait(q, o->kafka);
-    const rd_kafka_CreateTopics_result_t *r = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-    if (!r || rd_kafka_event_error(ev)) {
-      rc = admin_failure(ev, "CreateTopics", o, err);
-    } else {
-      size_t cnt;
-      const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(r, &cnt);
-      rc = topic_results(tr, cnt, "Created",
-                         o->if_not_exists ? RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS : 0, err);
-    }
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(ao);
+    rc = admin_topics(rk, o, RD_KAFKA_ADMIN_OP_CREATETOPICS, nt, (size_t)n,
+                      o->if_not_exists ? RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS : 0, err);
   }
   for (int i = 0; i < n; i++)
     rd_kafka_NewTopic_destroy(nt[i]);
@@ -368,22 +383,8 @@ static int do_delete(rd_kafka_t *rk, metadata *md, const kafka_topics_opts *o, a
   }
   int rc = n ? check_controller(rk, md, o, "DeleteTopics", err) : ATH_OK;
   if (rc == ATH_OK && n) {
-    rd_kafka_AdminOptions_t *ao = admin_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, o->kafka);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_DeleteTopics(rk, dt, (size_t)n, ao, q);
-    rd_kafka_event_t *ev = admin_wait(q, o->kafka);
-    const rd_kafka_DeleteTopics_result_t *r = ev ? rd_kafka_event_DeleteTopics_result(ev) : NULL;
-    if (!r || rd_kafka_event_error(ev)) {
-      rc = admin_failure(ev, "DeleteTopics", o, err);
-    } else {
-      size_t cnt;
-      const rd_kafka_topic_result_t **tr = rd_kafka_DeleteTopics_result_topics(r, &cnt);
-      rc = topic_results(tr, cnt, "Deleted",
-                         o->if_exists ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : 0, err);
-    }
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(ao);
+    rc = admin_topics(rk, o, RD_KAFKA_ADMIN_OP_DELETETOPICS, dt, (size_t)n,
+                      o->if_exists ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : 0, err);
   }
   for (int j = 0; j < n; j++)
     rd_kafka_DeleteTopic_destroy(dt[j]);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* renameat2 */
 #include "lake/lake.h"
+#include "core/agree.h"
 
 #include "core/json.h"
 
@@ -65,28 +66,6 @@ int lake_remove_tree(const char *path, ath_error *err) {
   return rc;
 }
 
-int lake_agree(MPI_Comm comm, int status, ath_error *err) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  /* The lowest failing rank speaks for everyone; the worst code wins. */
-  int mine[2] = {status != ATH_OK ? rank : size, status}, all[2];
-  MPI_Allreduce(&mine[0], &all[0], 1, MPI_INT, MPI_MIN, comm);
-  MPI_Allreduce(&mine[1], &all[1], 1, MPI_INT, MPI_MAX, comm);
-  if (all[0] == size) return ATH_OK;
-  char msg[ATH_ERRMSG_MAX];
-  if (rank == all[0]) snprintf(msg, sizeof msg, "%s", err && err->code ? err->msg : "failed");
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, all[0], comm);
-  if (err) {
-    err->code = all[1];
-    if (all[0] != 0 && size > 1)
-      snprintf(err->msg, sizeof err->msg, "[rank %d] %.1000s", all[0], msg);
-    else
-      snprintf(err->msg, sizeof err->msg, "%s", msg);
-  }
-  return all[1];
-}
-
 /* Removes <layer_dir>/.<table>.tmp-* left behind by killed runs. */
 static void remove_stale(const char *layer_dir, const char *table) {
   DIR *d = opendir(layer_dir);
@@ -124,10 +103,10 @@ int lake_begin(MPI_Comm comm, const char *lake, const char *layer, const char *t
         rc = ath_fail(err, ATH_ERR, "cannot create %s: %s", t->tmp_dir, strerror(errno));
     }
   }
-  rc = lake_agree(comm, rc, err);
+  rc = ath_agree(comm, rc, err);
   if (rc != ATH_OK) return rc;
-  MPI_Bcast(t->tmp_dir, sizeof t->tmp_dir, MPI_CHAR, 0, comm);
-  return ATH_OK;
+  rc = ATH_MPI(MPI_Bcast(t->tmp_dir, sizeof t->tmp_dir, MPI_CHAR, 0, comm), err);
+  return ath_agree(comm, rc, err);
 }
 
 static int fsync_path(const char *path, ath_error *err) {
@@ -233,11 +212,13 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   if (local_status != ATH_OK && local_err && err != local_err) *err = *local_err;
-  int rc = lake_agree(comm, local_status, err);
+  int rc = ath_agree(comm, local_status, err);
   int64_t *rows = rank == 0 ? xcalloc((size_t)size, sizeof *rows) : NULL;
   int *parts = rank == 0 ? xcalloc((size_t)size, sizeof *parts) : NULL;
-  MPI_Gather(&part_rows, 1, MPI_INT64_T, rows, 1, MPI_INT64_T, 0, comm);
-  MPI_Gather(&wrote_part, 1, MPI_INT, parts, 1, MPI_INT, 0, comm);
+  int grc = ATH_MPI(MPI_Gather(&part_rows, 1, MPI_INT64_T, rows, 1, MPI_INT64_T, 0, comm), err);
+  if (grc == ATH_OK)
+    grc = ATH_MPI(MPI_Gather(&wrote_part, 1, MPI_INT, parts, 1, MPI_INT, 0, comm), err);
+  if (rc == ATH_OK) rc = ath_agree(comm, grc, err); /* all gathered before rank 0 publishes */
   if (rank == 0) {
     if (rc == ATH_OK) {
       char p[LAKE_PATH_MAX + 32];
@@ -254,7 +235,7 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
   }
   free(rows);
   free(parts);
-  return lake_agree(comm, rc, err);
+  return ath_agree(comm, rc, err);
 }
 
 int lake_require(const char *lake, const char *layer, const char *table, ath_error *err) {

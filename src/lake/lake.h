@@ -71,10 +71,7 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
 /* Returns ATH_OK when <lake>/<layer>/<table>/_SUCCESS exists, else ATH_ERR naming it. */
 int lake_require(const char *lake, const char *layer, const char *table, ath_error *err);
 
-/* Collective agreement: the worst status of all ranks; when it is not ATH_OK, `err` on every
- * rank holds the message of the lowest-numbered failing rank (prefixed with "[rank N] " when
- * that rank is not 0 and the communicator has several ranks). */
-int lake_agree(MPI_Comm comm, int status, ath_error *err);
+/* Ranks agree on a status with ath_agree (core/agree.h). */
 
 /* mkdir -p. */
 int lake_mkdirs(const char *path, ath_error *err);

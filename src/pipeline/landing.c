@@ -1,6 +1,7 @@
 /* Landing: where the CSV files come from. A folder is read in place; a URL (http, https, ftp,
  * file) is downloaded once, by rank 0 with libcurl, into <lake>/landing/, then read by all. */
 #include "pipeline/pipeline.h"
+#include "core/agree.h"
 
 #include "lake/lake.h"
 
@@ -107,7 +108,7 @@ int landing_resolve(pipeline_ctx *c, const char *const *tables, int ntables, cha
     }
     curl_global_cleanup();
   }
-  rc = lake_agree(c->comm, rc, err);
+  rc = ath_agree(c->comm, rc, err);
   /* Every rank records the step (the others waited for it), so the timings line up. */
   report_timing(c, "landing.download", ath_now() - t0);
   return rc;

@@ -83,6 +83,7 @@ typedef struct pipeline_ctx {
   const pipeline_opts *o;
   pipeline_report rep;
   const char *command;
+  ath_error mpi_err; /* the first failure of a reporting collective (pipeline_sum, ...) */
 } pipeline_ctx;
 
 /* Tables handed between stages in memory: this rank's rows of each table. */
@@ -119,12 +120,17 @@ int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, b
 int landing_resolve(pipeline_ctx *c, const char *const *tables, int ntables, char (*paths)[4096],
                     ath_error *err);
 
+/* Collective: the sum of v over the ranks (counts for reports). An MPI failure is kept in
+ * c->mpi_err, which report_finish turns into the command's failure. */
+int64_t pipeline_sum(pipeline_ctx *c, int64_t v);
+
 /* Reporting (rank 0 prints; every rank must call the collective ones). */
 void report_timing(pipeline_ctx *c, const char *name, double seconds);
 stage_line *report_line(pipeline_ctx *c, const char *stage, const char *table);
 void report_progress(pipeline_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Collective: prints the summary table (and the first rows of gold when given) on rank 0 and
- * writes --metrics. */
+ * writes --metrics. Returns `status`, or a failure of its own (or of c->mpi_err) when status
+ * was ATH_OK. */
 int report_finish(pipeline_ctx *c, int status, const batch *gold, ath_error *err);
 
 #endif

@@ -1,4 +1,5 @@
 #include "pipeline/produce.h"
+#include "core/agree.h"
 
 #include "csv/csv_reader.h"
 #include "kafka/json_row.h"
@@ -131,7 +132,8 @@ static void print_rejects(pipeline_ctx *c, const batch *rj) {
              col_i64(&rj->cols[1], i), col_i64(&rj->cols[2], i), (int)rn, (const char *)reason);
   }
   char *all = c->rank == 0 ? xcalloc((size_t)c->size, sizeof mine) : NULL;
-  MPI_Gather(mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0, c->comm);
+  ATH_MPI(MPI_Gather(mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0, c->comm),
+          &c->mpi_err);
   for (int r = 0; c->rank == 0 && r < c->size; r++)
     for (int i = 0; i < SHOW_REJECTS; i++) {
       const char *t = all + ((size_t)r * SHOW_REJECTS + (size_t)i) * REJECT_TEXT;
@@ -140,25 +142,20 @@ static void print_rejects(pipeline_ctx *c, const batch *rj) {
   free(all);
 }
 
-/* Rank 0 learns every rank's delivery counts; returns ATH_ERR naming the undelivered ones. */
+/* Rank 0 learns every rank's delivery counts; returns ATH_ERR (on every rank) naming the
+ * undelivered ones and the first failure of the lowest rank that had one. */
 static int check_delivery(pipeline_ctx *c, const kproducer *p, const char *topic, ath_error *err) {
   kproducer_stats st = kproducer_get_stats(p);
   int64_t mine[2] = {st.sent - st.delivered - st.refused, st.sent}, *all = NULL;
-  char why[512];
-  snprintf(why, sizeof why, "%s", kproducer_first_failure(p));
   if (c->rank == 0) all = xcalloc((size_t)c->size * 2, sizeof *all);
-  MPI_Gather(mine, 2, MPI_INT64_T, all, 2, MPI_INT64_T, 0, c->comm);
-  int64_t lost = 0, sent = 0;
-  MPI_Allreduce(&mine[0], &lost, 1, MPI_INT64_T, MPI_SUM, c->comm);
-  MPI_Allreduce(&mine[1], &sent, 1, MPI_INT64_T, MPI_SUM, c->comm);
-  /* The first failure reason of the lowest rank that had one. */
-  int me = mine[0] > 0 ? c->rank : c->size, who = c->size;
-  MPI_Allreduce(&me, &who, 1, MPI_INT, MPI_MIN, c->comm);
-  if (lost == 0) {
+  ATH_MPI(MPI_Gather(mine, 2, MPI_INT64_T, all, 2, MPI_INT64_T, 0, c->comm), &c->mpi_err);
+  int64_t lost = pipeline_sum(c, mine[0]), sent = pipeline_sum(c, mine[1]);
+  ath_error why = {0};
+  int rc = mine[0] > 0 ? ath_fail(&why, ATH_ERR, "%s", kproducer_first_failure(p)) : ATH_OK;
+  if (ath_agree(c->comm, rc, &why) == ATH_OK) {
     free(all);
     return ATH_OK;
   }
-  MPI_Bcast(why, (int)sizeof why, MPI_CHAR, who, c->comm);
   char counts[ATH_ERRMSG_MAX / 2] = "";
   size_t n = 0;
   for (int r = 0; c->rank == 0 && r < c->size && n < sizeof counts - 32; r++)
@@ -167,14 +164,8 @@ static int check_delivery(pipeline_ctx *c, const kproducer *p, const char *topic
   free(all);
   return ath_fail(err, ATH_ERR,
                   "%" PRId64 " of %" PRId64 " messages were not delivered to topic '%s' "
-                  "(undelivered per rank: %s); first failure [rank %d]: %s",
-                  lost, sent, topic, c->rank == 0 ? counts : "see rank 0", who, why);
-}
-
-static int64_t global_sum(pipeline_ctx *c, int64_t v) {
-  int64_t s = 0;
-  MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, c->comm);
-  return s;
+                  "(undelivered per rank: %s); first failure: %s",
+                  lost, sent, topic, c->rank == 0 ? counts : "see rank 0", why.msg);
 }
 
 /* This rank's share of the file, for the progress line. */
@@ -204,7 +195,7 @@ int stage_produce(pipeline_ctx *c, const produce_opts *po, ath_error *err) {
   transactional_id(c, po, &k, txn_id, sizeof txn_id);
   s.txn_s = po->transaction_ms / 1000.0;
   rc = kproducer_new(&k, po->topic, s.txn_s > 0 ? txn_id : NULL, on_refused, &s, &s.p, err);
-  rc = lake_agree(c->comm, rc, err);
+  rc = ath_agree(c->comm, rc, err);
   report_timing(c, "produce.connect", ath_now() - t0);
   if (rc == ATH_OK) {
     report_progress(c, "produce: %s -> topic '%s' (%d partitions) at %s, %d producer%s", s.source,
@@ -224,15 +215,15 @@ int stage_produce(pipeline_ctx *c, const produce_opts *po, ath_error *err) {
     report_timing(c, "produce.read_send", t1 - s.t0);
     int frc = s.p ? kproducer_flush(s.p, err) : ATH_OK; /* every rank: bounded */
     report_timing(c, "produce.flush", ath_now() - t1);
-    if (rc == ATH_OK) rc = lake_agree(c->comm, frc, err);
+    if (rc == ATH_OK) rc = ath_agree(c->comm, frc, err);
     if (rc == ATH_OK) rc = check_delivery(c, s.p, po->topic, err);
     if (csv_rejects)
       for (int64_t i = 0; i < csv_rejects->nrows; i++)
         batch_append_row(s.rejects, csv_rejects, i);
     kproducer_stats st = kproducer_get_stats(s.p);
-    int64_t records = global_sum(c, cst.records), broken = global_sum(c, cst.rejects);
-    int64_t big = global_sum(c, s.too_large), delivered = global_sum(c, st.delivered);
-    int64_t bytes = global_sum(c, st.value_bytes), csv_bytes = global_sum(c, cst.bytes);
+    int64_t records = pipeline_sum(c, cst.records), broken = pipeline_sum(c, cst.rejects);
+    int64_t big = pipeline_sum(c, s.too_large), delivered = pipeline_sum(c, st.delivered);
+    int64_t bytes = pipeline_sum(c, st.value_bytes), csv_bytes = pipeline_sum(c, cst.bytes);
     double dt = ath_now() - s.t0;
     stage_line *l = report_line(c, "produce", d->name);
     l->rows_in = records + broken;

@@ -1,6 +1,7 @@
 /* Progress lines, the end-of-run summary and --metrics (SPEC §8). Rank 0 speaks. */
 #include "pipeline/pipeline.h"
 
+#include "core/agree.h"
 #include "core/json.h"
 
 #include <errno.h>
@@ -148,14 +149,25 @@ static int write_metrics(const pipeline_ctx *c, int status, int64_t rss, const d
   return ATH_OK;
 }
 
+int64_t pipeline_sum(pipeline_ctx *c, int64_t v) {
+  int64_t s = 0;
+  ATH_MPI(MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, c->comm), &c->mpi_err);
+  return s;
+}
+
 int report_finish(pipeline_ctx *c, int status, const batch *gold, ath_error *err) {
   int64_t rss = peak_rss(), rss_max = 0;
-  MPI_Allreduce(&rss, &rss_max, 1, MPI_INT64_T, MPI_MAX, c->comm);
+  ath_error *me = &c->mpi_err;
+  ATH_MPI(MPI_Allreduce(&rss, &rss_max, 1, MPI_INT64_T, MPI_MAX, c->comm), me);
   /* Every rank records the same steps in the same order, so they reduce element-wise. */
   int n = c->rep.ntimings, nmin = 0;
-  MPI_Allreduce(&n, &nmin, 1, MPI_INT, MPI_MIN, c->comm);
+  ATH_MPI(MPI_Allreduce(&n, &nmin, 1, MPI_INT, MPI_MIN, c->comm), me);
   double tmax[MAX_TIMINGS] = {0};
-  MPI_Allreduce(c->rep.timing_seconds, tmax, nmin, MPI_DOUBLE, MPI_MAX, c->comm);
+  ATH_MPI(MPI_Allreduce(c->rep.timing_seconds, tmax, nmin, MPI_DOUBLE, MPI_MAX, c->comm), me);
+  if (status == ATH_OK && ath_agree(c->comm, me->code, me) != ATH_OK) {
+    *err = *me;
+    status = err->code;
+  }
   if (c->rank != 0) return status;
   if (!c->o->quiet) {
     print_summary(c, status, rss_max);

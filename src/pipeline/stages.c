@@ -1,5 +1,6 @@
 /* The three stages: landing → bronze, bronze → silver, silver → gold. */
 #include "pipeline/pipeline.h"
+#include "core/agree.h"
 
 #include "csv/csv_reader.h"
 #include "lake/lake.h"
@@ -9,12 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int64_t global_sum(pipeline_ctx *c, int64_t v) {
-  int64_t s = 0;
-  MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, c->comm);
-  return s;
-}
 
 /* Exit code 3 when more than --max-reject-fraction of a table's records were rejected. */
 static int check_rejects(pipeline_ctx *c, const char *file, int64_t good, int64_t bad,
@@ -45,8 +40,8 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
   char name[64];
   snprintf(name, sizeof name, "bronze.read.%s", table);
   report_timing(c, name, t1 - t0);
-  int64_t good = global_sum(c, st.records), bad = global_sum(c, st.rejects);
-  int64_t bytes = global_sum(c, st.bytes);
+  int64_t good = pipeline_sum(c, st.records), bad = pipeline_sum(c, st.rejects);
+  int64_t bytes = pipeline_sum(c, st.bytes);
   report_progress(c, "bronze: read %s: %lld rows, %lld rejected, %.1f MB in %.2f s (%.0f MB/s)",
                   display, (long long)good, (long long)bad, (double)bytes / 1e6, t1 - t0,
                   (double)bytes / 1e6 / (t1 - t0 > 1e-9 ? t1 - t0 : 1e-9));
@@ -84,9 +79,9 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   double t0 = ath_now();
   batch *rejects = csv_rejects_new();
   batch *typed = NULL, *dedup = NULL;
-  int64_t dropped = 0, rows_in = global_sum(c, (*bronze)->nrows);
+  int64_t dropped = 0, rows_in = pipeline_sum(c, (*bronze)->nrows);
   int rc = silver_transform(bronze, table, &c->o->silver, &typed, rejects, err);
-  rc = lake_agree(c->comm, rc, err);
+  rc = ath_agree(c->comm, rc, err);
   double t1 = ath_now();
   char name[64];
   snprintf(name, sizeof name, "silver.transform.%s", table);
@@ -98,7 +93,7 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
     batch_free(typed);
   snprintf(name, sizeof name, "silver.dedupe.%s", table);
   report_timing(c, name, ath_now() - t1);
-  int64_t nrej = global_sum(c, rejects->nrows);
+  int64_t nrej = pipeline_sum(c, rejects->nrows);
   char rej_table[128];
   snprintf(rej_table, sizeof rej_table, "silver_%s", table);
   if (rc == ATH_OK) rc = pipeline_write_table(c, "rejects", rej_table, rejects, false, err);
@@ -108,8 +103,8 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   l->rows_in = rows_in;
   l->rejects = nrej;
   if (rc == ATH_OK) {
-    l->rows_out = global_sum(c, dedup->nrows);
-    l->dropped = global_sum(c, dropped);
+    l->rows_out = pipeline_sum(c, dedup->nrows);
+    l->dropped = pipeline_sum(c, dropped);
     report_progress(c, "silver: %s: %lld rows in, %lld rejected, %lld duplicates dropped, %lld out",
                     table, (long long)rows_in, (long long)nrej, (long long)l->dropped,
                     (long long)l->rows_out);
@@ -153,7 +148,7 @@ int stage_silver_to_gold(pipeline_ctx *c, layer_tables *in, batch **gold, ath_er
   gold_stats gs = {0};
   int64_t rows_in = 0;
   if (rc == ATH_OK) {
-    rows_in = global_sum(c, in->t[1]->nrows);
+    rows_in = pipeline_sum(c, in->t[1]->nrows);
     rc = gold_compute(c->comm, in->t[1], in->t[0], c->o->timestamp_us, c->o->round_bytes, &g, &gs,
                       err);
   }

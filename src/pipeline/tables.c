@@ -1,4 +1,5 @@
 #include "pipeline/pipeline.h"
+#include "core/agree.h"
 
 #include "h5/h5table.h"
 #include "lake/lake.h"
@@ -105,8 +106,7 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
   /* With a single writer the other ranks contribute no rows (and write nothing). */
   batch *none = single_writer && c->rank != 0 ? batch_new_like(local) : NULL;
   const batch *mine = none ? none : local;
-  int64_t total = 0;
-  MPI_Allreduce(&mine->nrows, &total, 1, MPI_INT64_T, MPI_SUM, c->comm);
+  int64_t total = pipeline_sum(c, mine->nrows);
 
   ath_error local_err = {0};
   parquet_job pj = {.c = c, .t = &t, .local = mine, .total = total};
@@ -161,7 +161,7 @@ int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, b
                   "%s: missing: %s/%s was written without the hdf5 format, which the stage "
                   "commands read (rerun the previous stage with --formats including hdf5)",
                   path, layer, table);
-  rc = lake_agree(c->comm, rc, err);
+  rc = ath_agree(c->comm, rc, err);
   if (rc != ATH_OK) return rc;
   double t0 = ath_now();
   rc = h5_read_table(c->comm, path, out, err);

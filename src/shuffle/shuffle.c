@@ -1,4 +1,5 @@
 #include "shuffle/shuffle.h"
+#include "core/agree.h"
 
 #include "core/bytes.h"
 
@@ -157,13 +158,6 @@ static void plan_free(shuffle_plan *p) {
   free(p->recv_rows);
   free(p->send_col);
   free(p->recv_col);
-}
-
-static int mpi_fail(ath_error *err, int rc, const char *what) {
-  char msg[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, msg, &len);
-  return ath_fail(err, ATH_ERR, "shuffle: %s failed: %.*s", what, len, msg);
 }
 
 static void plan_segments(const batch *in, shuffle_plan *p) {
@@ -437,11 +431,8 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, const
   uint8_t *sround = xmalloc(sbytes), *rround = xmalloc(rbytes);
   stream_cursor *cur = xcalloc((size_t)size, sizeof *cur);
   recv_cursor *rcur = xcalloc((size_t)size, sizeof *rcur);
-  int mrc = MPI_Allreduce(&my_rounds, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm);
-  if (mrc != MPI_SUCCESS) {
-    rc = mpi_fail(err, mrc, "MPI_Allreduce");
-    goto out;
-  }
+  rc = ATH_MPI(MPI_Allreduce(&my_rounds, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm), err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   for (uint64_t r = 0; r < rounds; r++) {
     int so = 0, ro = 0;
     for (int d = 0; d < size; d++) {
@@ -454,11 +445,11 @@ static int exchange(MPI_Comm comm, const batch *in, const shuffle_plan *p, const
       rdis[d] = ro;
       ro += rcnt[d];
     }
-    mrc = MPI_Alltoallv(sround, scnt, sdis, MPI_BYTE, rround, rcnt, rdis, MPI_BYTE, comm);
-    if (mrc != MPI_SUCCESS) {
-      rc = mpi_fail(err, mrc, "MPI_Alltoallv");
-      goto out;
-    }
+    /* A failed exchange is a broken communicator: this rank stops; the others' next exchange
+     * with it fails too. */
+    rc = ATH_MPI(MPI_Alltoallv(sround, scnt, sdis, MPI_BYTE, rround, rcnt, rdis, MPI_BYTE, comm),
+                 err);
+    if (rc != ATH_OK) goto out;
     for (int s = 0; s < size; s++) {
       absorb(p, lay, s, &rcur[s], rround + rdis[s], (size_t)rcnt[s]);
       got[s] += (uint64_t)rcnt[s];
@@ -572,15 +563,6 @@ static bool finish_output(const shuffle_plan *p, const recv_layout *lay, uint64_
   return true;
 }
 
-/* Agrees on a status across ranks: returns the worst status; a rank whose own step succeeded
- * records a message saying another rank failed. */
-static int agree(MPI_Comm comm, int rc, ath_error *err) {
-  int all = rc;
-  if (MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) all = ATH_ERR;
-  if (all != ATH_OK && rc == ATH_OK) ath_fail(err, all, "shuffle: failed on another rank");
-  return all;
-}
-
 int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const uint64_t *tag,
                          size_t round_bytes, batch **out, uint64_t **tag_out, ath_error *err) {
   shuffle_plan p = {0};
@@ -594,28 +576,27 @@ int shuffle_batch_tagged(MPI_Comm comm, const batch *in, const int *dest, const 
   if (round_bytes > ((size_t)1 << 30)) round_bytes = (size_t)1 << 30;
   p.cap = round_bytes / (size_t)p.size;
   if (p.cap == 0) p.cap = 1;
-  int rc = agree(comm, plan_local(in, dest, &p, err), err);
+  int rc = ath_agree(comm, plan_local(in, dest, &p, err), err);
   if (rc != ATH_OK) goto out;
-  int mrc = MPI_Alltoall(p.send_tot, 1, MPI_UINT64_T, p.recv_tot, 1, MPI_UINT64_T, comm);
-  if (mrc == MPI_SUCCESS)
-    mrc = MPI_Alltoall(p.send_rows, 1, MPI_UINT64_T, p.recv_rows, 1, MPI_UINT64_T, comm);
+  rc = ATH_MPI(MPI_Alltoall(p.send_tot, 1, MPI_UINT64_T, p.recv_tot, 1, MPI_UINT64_T, comm), err);
+  if (rc == ATH_OK)
+    rc = ATH_MPI(MPI_Alltoall(p.send_rows, 1, MPI_UINT64_T, p.recv_rows, 1, MPI_UINT64_T, comm),
+                 err);
   int nc = in->ncols > 0 ? in->ncols : 1;
-  if (mrc == MPI_SUCCESS)
-    mrc = MPI_Alltoall(p.send_col, nc, MPI_UINT64_T, p.recv_col, nc, MPI_UINT64_T, comm);
-  if (mrc != MPI_SUCCESS) {
-    rc = mpi_fail(err, mrc, "MPI_Alltoall");
-    goto out;
-  }
+  if (rc == ATH_OK)
+    rc = ATH_MPI(MPI_Alltoall(p.send_col, nc, MPI_UINT64_T, p.recv_col, nc, MPI_UINT64_T, comm),
+                 err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   p.send_tot[p.rank] = p.recv_tot[p.rank] = 0; /* this rank's own rows never leave it */
   uint64_t rows = 0;
   layout_output(in, &p, &lay, &rows);
   if (tag_out) lay.tags = xmalloc((size_t)(rows ? rows : 1) * sizeof *lay.tags);
-  rc = agree(comm, exchange(comm, in, &p, &lay, err), err);
+  rc = ath_agree(comm, exchange(comm, in, &p, &lay, err), err);
   if (rc != ATH_OK) goto out;
   copy_own(in, &p, &lay);
   rc = finish_output(&p, &lay, rows) ? ATH_OK
                                      : ath_fail(err, ATH_ERR, "shuffle: stream size mismatch");
-  if ((rc = agree(comm, rc, err)) != ATH_OK) goto out;
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   *out = lay.out;
   lay.out = NULL;
   if (tag_out) *tag_out = lay.tags;

@@ -1,4 +1,5 @@
 #include "transform/gold.h"
+#include "core/agree.h"
 
 #include "shuffle/shuffle.h"
 #include "transform/xsum.h"
@@ -577,7 +578,7 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   batch *R = NULL, *B = NULL;
   groups local = {0}, merged = {0};
   int64_t orphans = 0, bio_null = 0, joined = 0, cnt[2] = {0, 0}, all[2] = {0, 0};
-  int rank = 0, rc, all_rc;
+  int rank = 0, rc;
   MPI_Comm_rank(comm, &rank);
   *gold = NULL;
   memset(stats, 0, sizeof *stats);
@@ -586,12 +587,7 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   rc = project(results, "results", RESULT_COLS, 3, &R, &orphans, err);
   if (rc == ATH_OK) rc = project(bio, "bio", BIO_COLS, 5, &B, &bio_null, err);
   bool rview = R && orphans == 0, bview = B && bio_null == 0;
-  all_rc = rc;
-  MPI_Allreduce(&rc, &all_rc, 1, MPI_INT, MPI_MAX, comm);
-  if (all_rc != ATH_OK) {
-    rc = rc != ATH_OK ? rc : ath_fail(err, all_rc, "gold: failed on another rank");
-    goto out;
-  }
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   rc = shuffle_by_id(comm, &R, &rview, round_bytes, err);
   if (rc == ATH_OK) rc = shuffle_by_id(comm, &B, &bview, round_bytes, err);
   if (rc != ATH_OK) goto out;
@@ -603,11 +599,12 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   if (rc != ATH_OK) goto out;
   cnt[0] = joined;
   cnt[1] = orphans;
-  MPI_Allreduce(cnt, all, 2, MPI_INT64_T, MPI_SUM, comm);
+  rc = ATH_MPI(MPI_Allreduce(cnt, all, 2, MPI_INT64_T, MPI_SUM, comm), err);
   stats->joined_rows = all[0];
   stats->results_without_bio = all[1];
   stats->groups = merged.keys->nrows;
-  MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm);
+  if (rc == ATH_OK) rc = ATH_MPI(MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm), err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   *gold = rank == 0 ? build_gold(&merged, timestamp_us) : batch_new(GOLD_FIELDS, 8);
 out:
   proj_free(R, rview);
