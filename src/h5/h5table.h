@@ -19,8 +19,11 @@
  *
  * A null row still has its slot: 0 in values, an empty range in bytes. Rows are in rank order
  * (all of rank 0's rows, then rank 1's, ...). Datasets are contiguous, unfiltered, allocated
- * early and never filled, each rank writing its hyperslab (one contiguous range per dataset)
- * with independent MPI-IO; only the metadata is collective. String offsets are global (each
+ * early and never filled. Rank 0 creates the file, its groups, attributes and datasets with
+ * serial HDF5 (in a child process: see h5write.c) and shares where each dataset begins; then
+ * each rank writes its hyperslab (one contiguous range per dataset) with independent MPI-IO.
+ * No HDF5 collective is involved, so an I/O error on one rank can never leave the others in a
+ * collective: it is that rank's failure, agreed afterwards. String offsets are global (each
  * rank adds the exclusive scan of the byte counts before it). A table of zero
  * rows has zero-length datasets and is still a valid file.
  *

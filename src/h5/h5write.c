@@ -1,14 +1,20 @@
-/* h5_write_table: the collective writer of the layout described in h5table.h. */
+/* h5_write_table: the writer of the layout described in h5table.h (rank 0 creates the file with
+ * serial HDF5, every rank writes its raw data with independent MPI-IO). */
 #include "h5/h5table.h"
 #include "core/agree.h"
 #include "h5/h5util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <string.h>
+
+/* Raw data goes to the file as it is in memory; the file types are little-endian. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the HDF5 table writer assumes a little-endian host"
+#endif
 
 /* What every rank knows about every rank's share, from one MPI_Allgather. */
 typedef struct layout {
@@ -117,112 +123,90 @@ static void byte_range(const layout *lay, int col, int64_t *start, int64_t *tota
   }
 }
 
-/* One dataset created (collectively) and waiting for this rank's raw data: `count` elements
- * of mtype from buf at element `start`, `add` added to each (see h5u_io). */
+/* One dataset of the file and this rank's share of it: `count` elements of `elem` bytes from
+ * buf, at element `start`, with `add` added to each (string offsets are rebased that way). The
+ * list is the same on every rank (it follows from the schema); `offset`, where the dataset's
+ * bytes begin in the file, comes from rank 0, which creates the file. */
 typedef struct pending {
-  hid_t dset, mtype;
+  char group[256]; /* "" for the root */
+  char name[16];
+  hid_t ftype;
   size_t elem;
-  int64_t start, count, add;
+  int64_t total, start, count, add;
   const void *buf;
-  char object[256];
+  int64_t offset; /* -1: no storage (an empty dataset) */
 } pending;
 
-/* Every dataset and group of the file, created first (collective metadata), written next
- * (independent raw data), closed last (collective again). */
 typedef struct plan {
   pending *ds;
   int nds;
   size_t capds;
-  hid_t *groups;
-  int ngroups;
 } plan;
 
-/* Collective for the metadata only: creates /<group>/<name> with `total` elements of `ftype`
- * and queues this rank's write of `count` elements from buf at `start`. Returns this rank's
- * status (no agreement: the caller creates every dataset of a column on every rank whatever
- * happened, then agrees once). */
-static int create_dataset(plan *pl, hid_t group, const char *gname, const char *name, hid_t ftype,
-                          hid_t mtype, int64_t total, int64_t start, int64_t count, const void *buf,
-                          int64_t add, const h5where *w) {
+static void plan_add(plan *pl, const char *group, const char *name, hid_t ftype, size_t elem,
+                     int64_t total, int64_t start, int64_t count, const void *buf, int64_t add) {
   grow_array((void **)&pl->ds, &pl->capds, (size_t)pl->nds + 1, sizeof *pl->ds);
-  pending *d = &pl->ds[pl->nds];
-  snprintf(d->object, sizeof d->object, "%s%s/%s", gname[0] ? "/" : "", gname, name);
-  d->dset = h5u_create_dataset(group, name, ftype, total);
-  if (d->dset < 0) return h5u_fail(w, d->object, "create dataset");
-  d->mtype = mtype;
-  d->elem = H5Tget_size(mtype);
-  d->start = start;
-  d->count = count;
-  d->buf = buf;
-  d->add = add;
-  pl->nds++;
-  return ATH_OK;
+  pending *d = &pl->ds[pl->nds++];
+  *d = (pending){.ftype = ftype,
+                 .elem = elem,
+                 .total = total,
+                 .start = start,
+                 .count = count,
+                 .buf = buf,
+                 .add = add,
+                 .offset = -1};
+  snprintf(d->group, sizeof d->group, "%s", group);
+  snprintf(d->name, sizeof d->name, "%s", name);
 }
 
-/* File and memory types of a fixed-width column's values. */
-static void value_types(col_type t, hid_t *ftype, hid_t *mtype) {
-  switch (t) {
-  case COL_DOUBLE:
-    *ftype = H5T_IEEE_F64LE, *mtype = H5T_NATIVE_DOUBLE;
-    return;
-  case COL_BOOL:
-    *ftype = H5T_STD_U8LE, *mtype = H5T_NATIVE_UINT8;
-    return;
-  default:
-    *ftype = H5T_STD_I64LE, *mtype = H5T_NATIVE_INT64;
+/* File type of a fixed-width column's values (the memory type is the same, little-endian). */
+static hid_t value_type(col_type t) {
+  return t == COL_DOUBLE ? H5T_IEEE_F64LE : t == COL_BOOL ? H5T_STD_U8LE : H5T_STD_I64LE;
+}
+
+/* The datasets of the table, in file order, with this rank's share of each. */
+static void plan_table(plan *pl, const batch *b, const layout *lay) {
+  plan_add(pl, "", "_partitions", H5T_STD_I64LE, 8, lay->size, lay->rank, 1, &lay->rows[lay->rank],
+           0);
+  int64_t n = b->nrows, start = lay->row_start, total = lay->total_rows;
+  for (int col = 0; col < b->ncols; col++) {
+    const column *c = &b->cols[col];
+    if (c->type == COL_STRING) {
+      int64_t bstart, btotal;
+      byte_range(lay, col, &bstart, &btotal);
+      /* The last rank also writes the closing offset (== btotal). */
+      int64_t noff = n + (lay->rank == lay->size - 1);
+      plan_add(pl, c->name, "offsets", H5T_STD_I64LE, 8, total + 1, start, noff, c->offsets,
+               bstart);
+      plan_add(pl, c->name, "bytes", H5T_STD_U8LE, 1, btotal, bstart, (int64_t)c->nbytes, c->bytes,
+               0);
+    } else {
+      plan_add(pl, c->name, "values", value_type(c->type), col_type_width(c->type), total, start, n,
+               c->values, 0);
+    }
+    if (c->nullable) plan_add(pl, c->name, "valid", H5T_STD_U8LE, 1, total, start, n, c->valid, 0);
   }
 }
 
-/* Collective: the datasets of one column (offsets + bytes, or values; valid if nullable). */
-static int create_data(plan *pl, hid_t g, const column *c, int col, const layout *lay,
-                       const h5where *w) {
-  int64_t n = c->n, start = lay->row_start, total = lay->total_rows;
-  int rc = ATH_OK, rc2;
-  /* Every dataset is created on every rank even after a local failure (creation is collective
-   * metadata); the first failure is the one reported. */
-  if (c->type == COL_STRING) {
-    int64_t bstart, btotal;
-    byte_range(lay, col, &bstart, &btotal);
-    /* The last rank also writes the closing offset (== btotal). */
-    int64_t noff = n + (lay->rank == lay->size - 1);
-    rc = create_dataset(pl, g, c->name, "offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, total + 1,
-                        start, noff, c->offsets, bstart, w);
-    rc2 = create_dataset(pl, g, c->name, "bytes", H5T_STD_U8LE, H5T_NATIVE_UINT8, btotal, bstart,
-                         (int64_t)c->nbytes, c->bytes, 0, w);
-  } else {
-    hid_t ftype, mtype;
-    value_types(c->type, &ftype, &mtype);
-    rc2 = create_dataset(pl, g, c->name, "values", ftype, mtype, total, start, n, c->values, 0, w);
-  }
-  if (rc == ATH_OK) rc = rc2;
-  if (c->nullable) {
-    rc2 = create_dataset(pl, g, c->name, "valid", H5T_STD_U8LE, H5T_NATIVE_UINT8, total, start, n,
-                         c->valid, 0, w);
-    if (rc == ATH_OK) rc = rc2;
-  }
-  return rc;
-}
-
-/* Collective: the group of column `col` with its attributes and datasets. */
-static int create_column(MPI_Comm comm, plan *pl, hid_t file, const column *c, int col,
-                         const layout *lay, const h5where *w) {
+/* The group of column `col` and its attributes. Returns the group or a negative id. */
+static hid_t create_group(hid_t file, const column *c, int col, const h5where *w) {
   char object[512];
   snprintf(object, sizeof object, "/%s", c->name);
   hid_t g = h5u_create_group(file, c->name);
-  int nullable = c->nullable, rc = ATH_OK;
-  if (g < 0)
-    rc = h5u_fail(w, object, "create group"); /* still agree below with the other ranks */
-  else
-    pl->groups[pl->ngroups++] = g;
-  if (g >= 0 && (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
-                 h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
-                 h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0))
-    rc = h5u_fail(w, object, "write attributes");
-  if ((rc = ath_agree(comm, rc, w->err)) == ATH_OK) rc = create_data(pl, g, c, col, lay, w);
-  return rc;
+  int nullable = c->nullable;
+  if (g < 0) {
+    h5u_fail(w, object, "create group");
+  } else if (h5u_set_str_attr(g, "type", col_type_name(c->type)) < 0 ||
+             h5u_set_attr(g, "nullable", H5T_NATIVE_INT, &nullable) < 0 ||
+             h5u_set_attr(g, "index", H5T_NATIVE_INT, &col) < 0) {
+    h5u_fail(w, object, "write attributes");
+    H5Gclose(g);
+    g = H5I_INVALID_HID;
+  }
+  return g;
 }
 
-/* The root attributes (metadata: no MPI calls of ours). */
+/* The root attributes. */
 static int write_root(hid_t file, const char *const *keys, const char *const *values, int nattrs,
                       const layout *lay, const h5where *w) {
   if (h5u_set_str_attr(file, "format", H5TABLE_FORMAT) < 0 ||
@@ -233,117 +217,207 @@ static int write_root(hid_t file, const char *const *keys, const char *const *va
   return ATH_OK;
 }
 
-/* This rank's raw data of every dataset (independent MPI-IO, no collective call), with the
- * side job before it on odd ranks and after it on even ones: the kernel serialises writes to
- * one file, so while one rank copies its data into the file the other does its side job. */
-static int write_raw(const plan *pl, int rank, hid_t dxpl, h5_side_job *side, const h5where *w) {
-  int rc = ATH_OK;
-  if (side && rank % 2 == 1) side->status = side->run(side->arg, side->err);
+/* Creates every dataset of the plan in `file` (groups of the columns on the way), early
+ * allocated, and records where each one's bytes begin. */
+static int create_datasets(hid_t file, const batch *b, plan *pl, const h5where *w) {
+  int rc = ATH_OK, col = -1;
+  hid_t g = H5I_INVALID_HID;
   for (int i = 0; i < pl->nds && rc == ATH_OK; i++) {
-    const pending *d = &pl->ds[i];
-    if (h5u_io(true, d->dset, d->mtype, d->elem, d->start, d->count, (void *)d->buf, d->add, dxpl) <
-        0)
-      rc = h5u_fail(w, d->object, "write");
-  }
-  if (side && rank % 2 == 0) side->status = side->run(side->arg, side->err);
-  return rc;
-}
-
-/* Closes every dataset and group (the same objects in the same order on every rank). */
-static int close_plan(plan *pl, const h5where *w, int rc) {
-  for (int i = 0; i < pl->nds; i++)
-    if (H5Dclose(pl->ds[i].dset) < 0 && rc == ATH_OK)
-      rc = h5u_fail(w, pl->ds[i].object, "close dataset");
-  for (int i = 0; i < pl->ngroups; i++)
-    H5Gclose(pl->groups[i]);
-  free(pl->ds);
-  free(pl->groups);
-  return rc;
-}
-
-/* Room for the file's metadata, held from before the file exists until just before it closes.
- *
- * Parallel HDF5 writes its metadata when the file closes, and each rank passes a barrier in the
- * metadata cache's sync point there. When a rank's metadata write fails (the disk is full), it
- * leaves that path before the barrier and waits in MPI_File_close's barrier instead, while the
- * others wait in the sync point: the job hangs. So rank 0 reserves, in a sidecar file, more than
- * the metadata can take; a disk too full for that fails here, before any HDF5 call. Data writes
- * that run out of space fail on their own rank (independent I/O, no collective), and before the
- * close every rank has agreed and rank 0 has released the reserve, so the metadata fits. */
-#define H5_RESERVE_PATH_MAX 4400
-
-static size_t metadata_reserve_bytes(const batch *b) {
-  return ((size_t)256 << 10) + (size_t)(4 * b->ncols + 2) * ((size_t)8 << 10);
-}
-
-static int reserve_metadata(MPI_Comm comm, size_t bytes, char *path, size_t n, const h5where *w) {
-  snprintf(path, n, "%s.metadata-reserve", w->path);
-  int rc = ATH_OK;
-  if (w->rank == 0) {
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    int e = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)bytes);
-    if (fd >= 0 && close(fd) != 0 && e == 0) e = errno;
-    if (e) {
-      unlink(path);
-      rc =
-          ath_fail(w->err, ATH_ERR, "%s: no room for the file's metadata (%zu bytes): %s (rank %d)",
-                   w->path, bytes, strerror(e), w->rank);
+    pending *d = &pl->ds[i];
+    char object[300];
+    snprintf(object, sizeof object, "%s%s/%s", d->group[0] ? "/" : "", d->group, d->name);
+    if (d->group[0] && (col < 0 || strcmp(d->group, b->cols[col].name) != 0)) {
+      if (g >= 0) H5Gclose(g);
+      col++;
+      g = create_group(file, &b->cols[col], col, w);
+      if (g < 0) return ATH_ERR;
     }
+    hid_t dset = h5u_create_dataset(d->group[0] ? g : file, d->name, d->ftype, d->total);
+    if (dset < 0) {
+      rc = h5u_fail(w, object, "create dataset");
+      break;
+    }
+    haddr_t at = H5Dget_offset(dset);
+    d->offset = at == HADDR_UNDEF ? -1 : (int64_t)at;
+    if (d->total > 0 && d->offset < 0) rc = h5u_fail(w, object, "allocate dataset");
+    if (H5Dclose(dset) < 0 && rc == ATH_OK) rc = h5u_fail(w, object, "close dataset");
   }
-  return ath_agree(comm, rc, w->err);
+  if (g >= 0) H5Gclose(g);
+  return rc;
 }
 
-/* Collective: releases the reserve (every rank has finished writing), then agrees. */
-static int release_metadata(MPI_Comm comm, const char *path, int rc, const h5where *w) {
-  if (w->rank == 0) unlink(path);
-  return ath_agree(comm, rc, w->err);
-}
-
-/* Collective: creates the file and writes everything into it; the file is closed on return
- * (also on failure). Returns the agreed status. */
-static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
-                      const char *const *values, int nattrs, h5_side_job *side, const h5where *w) {
-  hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
-  hid_t fcpl = H5I_INVALID_HID;
-  plan pl = {.groups = xcalloc((size_t)b->ncols + 1, sizeof(hid_t))};
-  bool side_done = false;
-  char reserve[H5_RESERVE_PATH_MAX];
-  int rc = reserve_metadata(comm, metadata_reserve_bytes(b), reserve, sizeof reserve, w);
-  if (rc != ATH_OK) {
-    if (side) side->status = side->run(side->arg, side->err);
-    free(pl.groups);
-    return rc;
-  }
-  if ((fapl = h5u_fapl_mpio(comm)) < 0 || (dxpl = h5u_dxpl_independent()) < 0 ||
-      (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0)
-    rc = h5u_fail(w, NULL, "MPI-IO property lists");
-  /* No metadata / small-data aggregation blocks: HDF5 1.10 writes their unused tails from
-   * uninitialised memory (stale bytes of earlier tables), so files would differ run to run. */
-  else if (H5Pset_coll_metadata_write(fapl, true) < 0 || H5Pset_meta_block_size(fapl, 0) < 0 ||
-           H5Pset_small_data_block_size(fapl, 0) < 0)
-    rc = h5u_fail(w, NULL, "file access properties");
+/* Rank 0 alone, with serial HDF5: creates the file and every dataset (allocated, never filled),
+ * writes the attributes, notes each dataset's file offset, and closes the file. All of HDF5's
+ * metadata is written here by one process, so a failed metadata write is an error of this rank
+ * — never a rank left behind in a collective inside HDF5 (with parallel HDF5, a rank whose
+ * metadata write fails at close skips the barrier the others wait in, and the job hangs). */
+static int create_file(const batch *b, const layout *lay, const char *const *keys,
+                       const char *const *values, int nattrs, plan *pl, const h5where *w) {
+  hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+  int rc = ATH_OK;
+  /* No metadata / small-data aggregation blocks (their unused tails would hold stale bytes, so
+   * files would differ run to run), no modification times. */
+  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
+      H5Pset_obj_track_times(fcpl, 0) < 0 || H5Pset_meta_block_size(fapl, 0) < 0 ||
+      H5Pset_small_data_block_size(fapl, 0) < 0)
+    rc = h5u_fail(w, NULL, "file properties");
   else if ((file = H5Fcreate(w->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     rc = h5u_fail(w, NULL, "create file");
-  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  rc = write_root(file, keys, values, nattrs, lay, w);
-  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  rc = create_dataset(&pl, file, "", "_partitions", H5T_STD_I64LE, H5T_NATIVE_INT64, lay->size,
-                      lay->rank, 1, &lay->rows[lay->rank], 0, w);
-  if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  for (int i = 0; i < b->ncols; i++) {
-    rc = create_column(comm, &pl, file, &b->cols[i], i, lay, w);
-    if ((rc = ath_agree(comm, rc, w->err)) != ATH_OK) goto out;
-  }
-  rc = write_raw(&pl, lay->rank, dxpl, side, w);
-  side_done = true;
-out:
-  if (side && !side_done) side->status = side->run(side->arg, side->err);
-  rc = close_plan(&pl, w, rc);
-  rc = release_metadata(comm, reserve, rc, w);
+  if (rc == ATH_OK) rc = write_root(file, keys, values, nattrs, lay, w);
+  if (rc == ATH_OK) rc = create_datasets(file, b, pl, w);
   if (file >= 0 && H5Fclose(file) < 0 && rc == ATH_OK) rc = h5u_fail(w, NULL, "close file");
-  if (dxpl >= 0) H5Pclose(dxpl);
   if (fapl >= 0) H5Pclose(fapl);
   if (fcpl >= 0) H5Pclose(fcpl);
+  return rc;
+}
+
+/* Reads or writes exactly n bytes through a pipe; false on failure or end of input. */
+static bool pipe_io(bool write_it, int fd, void *p, size_t n) {
+  for (size_t done = 0; done < n;) {
+    ssize_t k =
+        write_it ? write(fd, (char *)p + done, n - done) : read(fd, (char *)p + done, n - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    done += (size_t)k;
+  }
+  return true;
+}
+
+/* create_file in a child process. HDF5 1.10 cannot recover from a failed write at H5Fclose:
+ * the file's state is freed half-way, and the library crashes when it terminates (or when the
+ * close is retried). So rank 0 forks, the child creates and closes the file and reports its
+ * status, message and the datasets' offsets through a pipe, and leaves with _exit: whatever
+ * HDF5 does after an I/O error, it does in the child. The child makes no MPI call. */
+static int create_file_isolated(const batch *b, const layout *lay, const char *const *keys,
+                                const char *const *values, int nattrs, plan *pl, const h5where *w) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return ath_fail(w->err, ATH_ERR, "%s: pipe: %s (rank %d)", w->path, strerror(errno), w->rank);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return ath_fail(w->err, ATH_ERR, "%s: fork: %s (rank %d)", w->path, strerror(errno), w->rank);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    int32_t st = create_file(b, lay, keys, values, nattrs, pl, w);
+    bool ok = pipe_io(true, fds[1], &st, sizeof st) &&
+              pipe_io(true, fds[1], w->err->msg, sizeof w->err->msg);
+    for (int i = 0; ok && i < pl->nds; i++)
+      ok = pipe_io(true, fds[1], &pl->ds[i].offset, sizeof pl->ds[i].offset);
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  int32_t st = ATH_ERR;
+  char msg[ATH_ERRMSG_MAX] = "";
+  bool ok = pipe_io(false, fds[0], &st, sizeof st) && pipe_io(false, fds[0], msg, sizeof msg);
+  for (int i = 0; ok && i < pl->nds; i++)
+    ok = pipe_io(false, fds[0], &pl->ds[i].offset, sizeof pl->ds[i].offset);
+  close(fds[0]);
+  int wst = 0;
+  while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
+  }
+  msg[sizeof msg - 1] = '\0';
+  if (!ok && WIFSIGNALED(wst))
+    return ath_fail(w->err, ATH_ERR,
+                    "%s: HDF5 crashed (signal %d) while creating the file (rank %d)", w->path,
+                    WTERMSIG(wst), w->rank);
+  if (!ok)
+    return ath_fail(w->err, ATH_ERR, "%s: creating the file failed (rank %d)", w->path, w->rank);
+  if (st != ATH_OK) return ath_fail(w->err, st, "%s", msg);
+  return ATH_OK;
+}
+
+/* Writes bytes [0, n) of p at file offset `off`, in pieces MPI's int counts can hold, adding
+ * `add` to every int64 on the way when it is not 0. */
+static int write_at(MPI_File fh, int64_t off, const void *p, int64_t n, int64_t add,
+                    const char *object, const h5where *w) {
+  size_t piece = h5u_piece_bytes();
+  if (add) piece = piece < ((size_t)1 << 20) ? piece : (size_t)1 << 20; /* stays in cache */
+  piece -= piece % 8;
+  if (piece == 0) piece = 8;
+  int64_t *tmp = add ? xmalloc(piece) : NULL;
+  int rc = ATH_OK;
+  for (int64_t lo = 0; lo < n && rc == ATH_OK; lo += (int64_t)piece) {
+    int64_t m = n - lo < (int64_t)piece ? n - lo : (int64_t)piece;
+    const void *src = (const char *)p + lo;
+    if (tmp) {
+      const int64_t *in = src;
+      for (int64_t i = 0; i < m / 8; i++)
+        tmp[i] = in[i] + add;
+      src = tmp;
+    }
+    MPI_Status st;
+    int mrc = MPI_File_write_at(fh, (MPI_Offset)(off + lo), src, (int)m, MPI_BYTE, &st);
+    int done = 0;
+    if (mrc == MPI_SUCCESS) MPI_Get_count(&st, MPI_BYTE, &done);
+    if (mrc != MPI_SUCCESS || done != (int)m) {
+      char why[MPI_MAX_ERROR_STRING] = "short write";
+      int len;
+      if (mrc != MPI_SUCCESS) MPI_Error_string(mrc, why, &len);
+      rc = ath_fail(w->err, ATH_ERR, "%s: %s: write failed (rank %d): %s", w->path, object, w->rank,
+                    why);
+    }
+  }
+  free(tmp);
+  return rc;
+}
+
+/* This rank's raw data of every dataset, with independent MPI-IO on its own handle (no
+ * collective call: a failure stops this rank only, and the ranks agree afterwards). The side
+ * job runs before the data on odd ranks and after it on even ones: the kernel serialises writes
+ * to one file, so while one rank copies its data into the file another does its side job. */
+static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
+  if (side && w->rank % 2 == 1) side->status = side->run(side->arg, side->err);
+  MPI_File fh = MPI_FILE_NULL;
+  char path[4200];
+  snprintf(path, sizeof path, "%s", w->path);
+  int mrc = MPI_File_open(MPI_COMM_SELF, path, MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+  int rc = ATH_OK;
+  if (mrc != MPI_SUCCESS) {
+    char why[MPI_MAX_ERROR_STRING];
+    int len;
+    MPI_Error_string(mrc, why, &len);
+    rc = ath_fail(w->err, ATH_ERR, "%s: open for writing failed (rank %d): %s", w->path, w->rank,
+                  why);
+  }
+  for (int i = 0; i < pl->nds && rc == ATH_OK; i++) {
+    const pending *d = &pl->ds[i];
+    if (d->count <= 0) continue;
+    char object[300];
+    snprintf(object, sizeof object, "%s%s/%s", d->group[0] ? "/" : "", d->group, d->name);
+    rc = write_at(fh, d->offset + d->start * (int64_t)d->elem, d->buf, d->count * (int64_t)d->elem,
+                  d->add, object, w);
+  }
+  if (fh != MPI_FILE_NULL && MPI_File_close(&fh) != MPI_SUCCESS && rc == ATH_OK)
+    rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d)", w->path, w->rank);
+  if (side && w->rank % 2 == 0) side->status = side->run(side->arg, side->err);
+  return rc;
+}
+
+/* Collective: rank 0 creates the file (create_file), every rank learns where the datasets
+ * are, then writes its own data into them (write_raw). Returns the agreed status; the side job
+ * has run on every rank. */
+static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
+                      const char *const *values, int nattrs, h5_side_job *side, const h5where *w) {
+  plan pl = {0};
+  plan_table(&pl, b, lay);
+  int rc = w->rank == 0 ? create_file_isolated(b, lay, keys, values, nattrs, &pl, w) : ATH_OK;
+  int64_t *at = xcalloc((size_t)pl.nds + 1, sizeof *at);
+  for (int i = 0; i < pl.nds; i++)
+    at[i] = pl.ds[i].offset;
+  if ((rc = ath_agree(comm, rc, w->err)) == ATH_OK)
+    rc = ath_agree(comm, ATH_MPI(MPI_Bcast(at, pl.nds, MPI_INT64_T, 0, comm), w->err), w->err);
+  for (int i = 0; i < pl.nds; i++)
+    pl.ds[i].offset = at[i];
+  free(at);
+  if (rc == ATH_OK)
+    rc = write_raw(&pl, side, w);
+  else if (side)
+    side->status = side->run(side->arg, side->err);
+  free(pl.ds);
   return ath_agree(comm, rc, w->err);
 }
 

@@ -9,6 +9,7 @@
  *
  *   IOFAULT_PREFIX  only paths starting with it count (required: nothing counts without it)
  *   IOFAULT_N       the call to fail, 1-based (unset or 0: count only)
+ *   IOFAULT_PERSIST 1: that call and every later one fail (a disk that stays broken)
  *   IOFAULT_ERRNO   EIO or ENOSPC
  *   IOFAULT_RANK    fail only in this MPI rank (OMPI_COMM_WORLD_RANK; default: every rank)
  *   IOFAULT_COUNT   at exit, append "<rank> <calls counted>" to this file
@@ -36,7 +37,7 @@ static const char *prefix;
 static size_t prefix_len;
 static long fail_at, my_rank;
 static int fail_errno = EIO;
-static bool ready, rank_ok = true;
+static bool ready, rank_ok = true, persist;
 static atomic_long calls;
 static atomic_bool tracked[MAX_FD];
 static char paths[MAX_FD][128]; /* the path of each tracked fd, for the report */
@@ -50,6 +51,8 @@ __attribute__((constructor)) static void iofault_init(void) {
   my_rank = me ? atol(me) : 0;
   if (e && strcmp(e, "ENOSPC") == 0) fail_errno = ENOSPC;
   if (r && *r) rank_ok = atol(r) == my_rank;
+  const char *pe = getenv("IOFAULT_PERSIST");
+  persist = pe && *pe == '1';
   ready = prefix_len > 0;
 }
 
@@ -73,7 +76,7 @@ static bool fd_tracked(int fd) {
 /* Counts one call; true when this one must fail (errno is then set). */
 static bool should_fail(const char *what, const char *path) {
   long n = atomic_fetch_add(&calls, 1) + 1;
-  if (fail_at <= 0 || n != fail_at || !rank_ok) return false;
+  if (fail_at <= 0 || !rank_ok || (persist ? n < fail_at : n != fail_at)) return false;
   fprintf(stderr, "iofault: rank %ld: call #%ld, %s(%s) -> %s\n", my_rank, n, what, path,
           fail_errno == ENOSPC ? "ENOSPC" : "EIO");
   errno = fail_errno;
@@ -166,7 +169,7 @@ FILE *fopen64(const char *path, const char *mode) {
 #define FD_CALL(name, ret, call_args, ...)                                                         \
   ret name(__VA_ARGS__) {                                                                          \
     REAL(name, ret, __VA_ARGS__);                                                                  \
-    if (fd_tracked(fd) && should_fail(#name, paths[fd])) return -1;                               \
+    if (fd_tracked(fd) && should_fail(#name, paths[fd])) return -1;                                \
     return real_##name call_args;                                                                  \
   }
 
