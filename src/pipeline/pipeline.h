@@ -77,6 +77,15 @@ typedef struct pipeline_report {
   double started; /* ath_now() at start */
 } pipeline_report;
 
+/* A file a stage read, for the manifests of the tables made from it. */
+typedef struct pipeline_input {
+  char table[64]; /* the table it is an input of */
+  char path[4096];
+  int64_t size, mtime;
+} pipeline_input;
+
+#define MAX_INPUTS 8
+
 typedef struct pipeline_ctx {
   MPI_Comm comm;
   int rank, size;
@@ -84,7 +93,13 @@ typedef struct pipeline_ctx {
   pipeline_report rep;
   const char *command;
   ath_error mpi_err; /* the first failure of a reporting collective (pipeline_sum, ...) */
+  pipeline_input inputs[MAX_INPUTS];
+  int ninputs;
 } pipeline_ctx;
+
+/* Notes that `path` is an input of `table` (its size and mtime go into the manifests of
+ * <layer>/<table>, rejects/silver_<table> and gold). */
+void pipeline_note_input(pipeline_ctx *c, const char *table, const char *path);
 
 /* Tables handed between stages in memory: this rank's rows of each table. */
 typedef struct layer_tables {

@@ -182,6 +182,7 @@ int stage_produce(pipeline_ctx *c, const produce_opts *po, ath_error *err) {
   char path[1][4096];
   int rc = landing_resolve(c, &d->name, 1, path, err);
   if (rc != ATH_OK) return rc;
+  pipeline_note_input(c, d->name, path[0]);
   const char *slash = strrchr(path[0], '/');
   sender s = {.c = c,
               .source = slash ? slash + 1 : path[0],

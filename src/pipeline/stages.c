@@ -33,6 +33,7 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
   double t0 = ath_now();
   batch *rejects = NULL;
   csv_stats st = {0};
+  pipeline_note_input(c, table, path);
   csv_read_opts ro = {.display_name = path, .required = d->required, .nrequired = d->nrequired};
   int rc = csv_read_table(c->comm, path, &ro, rows, &rejects, &st, err);
   if (rc != ATH_OK) return rc;

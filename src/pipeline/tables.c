@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const pipeline_tables[NTABLES] = {TABLE_BIO, TABLE_RESULTS};
@@ -97,6 +98,31 @@ static int run_parquet_job(void *arg, ath_error *err) {
   return rc;
 }
 
+void pipeline_note_input(pipeline_ctx *c, const char *table, const char *path) {
+  for (int i = 0; i < c->ninputs; i++)
+    if (strcmp(c->inputs[i].table, table) == 0 && strcmp(c->inputs[i].path, path) == 0) return;
+  if (c->ninputs == MAX_INPUTS) return;
+  pipeline_input *in = &c->inputs[c->ninputs++];
+  snprintf(in->table, sizeof in->table, "%s", table);
+  snprintf(in->path, sizeof in->path, "%s", path);
+  struct stat sb;
+  bool ok = stat(path, &sb) == 0;
+  in->size = ok ? (int64_t)sb.st_size : -1;
+  in->mtime = ok ? (int64_t)sb.st_mtime : -1;
+}
+
+/* The inputs of a table being written: its own, a silver reject table's base table's, and for
+ * gold every input noted. Returns how many went into out. */
+static int inputs_of(const pipeline_ctx *c, const char *table, lake_input *out) {
+  const char *base = strncmp(table, "silver_", 7) == 0 ? table + 7 : table;
+  bool all = strcmp(table, TABLE_GOLD) == 0;
+  int n = 0;
+  for (int i = 0; i < c->ninputs; i++)
+    if (all || strcmp(c->inputs[i].table, base) == 0)
+      out[n++] = (lake_input){c->inputs[i].path, c->inputs[i].size, c->inputs[i].mtime};
+  return n;
+}
+
 int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
                          bool single_writer, ath_error *err) {
   double t0 = ath_now();
@@ -140,7 +166,17 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
   char formats[32];
   snprintf(formats, sizeof formats, "%s%s%s", c->o->parquet ? "parquet" : "",
            c->o->parquet && c->o->hdf5 ? "," : "", c->o->hdf5 ? "hdf5" : "");
-  lake_manifest_info info = {.formats = formats, .compression = pq_codec_name(c->o->pq.codec)};
+  lake_input in[MAX_INPUTS];
+  const char *names[MAX_TIMINGS];
+  lake_manifest_info info = {.inputs = in,
+                             .ninputs = inputs_of(c, table, in),
+                             .timing_names = names,
+                             .timing_seconds = c->rep.timing_seconds,
+                             .ntimings = c->rep.ntimings,
+                             .formats = formats,
+                             .compression = pq_codec_name(c->o->pq.codec)};
+  for (int i = 0; i < c->rep.ntimings; i++)
+    names[i] = c->rep.timing_names[i];
   rc = lake_commit(c->comm, &t, rc, &local_err,
                    single_writer ? (c->rank == 0 ? total : 0) : mine->nrows, pj.wrote, mine, &info,
                    err);
@@ -164,6 +200,7 @@ int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, b
   rc = ath_agree(c->comm, rc, err);
   if (rc != ATH_OK) return rc;
   double t0 = ath_now();
+  pipeline_note_input(c, table, path);
   rc = h5_read_table(c->comm, path, out, err);
   char name[64];
   snprintf(name, sizeof name, "%s.read.%s", layer, table);
