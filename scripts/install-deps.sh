@@ -13,6 +13,7 @@ packages=(
   python3 python3-h5py python3-numpy         # test-only: an independent HDF5 reader
   slurm-wlm munge openssh-server openssh-client curl  # Slurm tests, Airflow-over-ssh tests
   time bc                                    # scripts/bench.sh
+  valgrind clang libclang-rt-14-dev          # memcheck test, libFuzzer (scripts/fuzz.sh)
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

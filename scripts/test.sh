@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds athlete twice (optimised, and with
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test through CTest in both.
+# AddressSanitizer + UndefinedBehaviorSanitizer), runs every test through CTest in both, then
+# each libFuzzer target for 15 s (scripts/fuzz.sh).
 # Extra arguments go to ctest (e.g. scripts/test.sh -L unit, scripts/test.sh -R bronze).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,4 +13,8 @@ echo "== tests (optimised build) ==" >&2
 (cd "$here/build" && ctest --output-on-failure -j "$(nproc)" "$@") || status=1
 echo "== tests (ASan + UBSan build) ==" >&2
 (cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -LE nosan "$@") || status=1
+if [ $# -eq 0 ]; then # the whole suite: also a short run of every fuzz target
+  echo "== fuzzing (15 s per target) ==" >&2
+  "$here/scripts/fuzz.sh" --seconds 15 || status=1
+fi
 exit $status

@@ -144,17 +144,20 @@ for reason in "wrong field count" "invalid UTF-8"; do
   grep -q "^reject.*$reason" "$WORK/dump.1" || fail "quirky file has no '$reason' reject"
 done
 
-# Error cases: the same status and a message naming the file on every rank.
+# Error cases: the same status and a message naming the file on every rank (and, with several
+# ranks, the rank that found it: rank 0 reads the header; every rank opens the file).
 for np in 1 3; do
+  who=""
+  [ $np -gt 1 ] && who='\[rank 0\] '
   expect_status 1 "$ATHLETE_SRC/scripts/mpirun.sh" -np $np "$DUMP" "$EDGE/empty.csv"
-  [ "$(grep -c 'error.empty.csv: empty file (no header row)' "$WORK/last.err")" = $np ] ||
+  [ "$(grep -c "error.${who}empty.csv: empty file (no header row)" "$WORK/last.err")" = $np ] ||
     fail "empty.csv: expected the error on all $np ranks"
   expect_status 1 "$ATHLETE_SRC/scripts/mpirun.sh" -np $np "$DUMP" "$EDGE/missing_column.csv" \
     id description
-  [ "$(grep -c "missing_column.csv: line 1: missing required column 'description'" \
+  [ "$(grep -c "error.${who}missing_column.csv: line 1: missing required column 'description'" \
     "$WORK/last.err")" = $np ] || fail "missing_column.csv: expected the error on all $np ranks"
   expect_status 1 "$ATHLETE_SRC/scripts/mpirun.sh" -np $np "$DUMP" "$WORK/no-such-file.csv"
-  [ "$(grep -c 'no-such-file.csv: cannot open' "$WORK/last.err")" = $np ] ||
+  [ "$(grep -c "error.${who}no-such-file.csv: cannot open" "$WORK/last.err")" = $np ] ||
     fail "missing file: expected the error on all $np ranks"
 done
 pass
