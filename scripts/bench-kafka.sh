@@ -91,7 +91,7 @@ run_athlete() { # NP TRANSACTION_MS
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')
   git -C "$here" diff --quiet HEAD -- src 2>/dev/null || commit="$commit + uncommitted changes in src/"
-  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit); $(kcat -V 2>&1 | head -1); librdkafka $(kcat -V 2>&1 | sed -n 's/.*librdkafka version \([^ ]*\).*/\1/p' | head -1)"
+  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit); $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1 with librdkafka \2/p' | head -1)"
   echo "- broker: athlete kafka-mock (librdkafka's mock cluster, 3 brokers, one process) on this machine; topics of 64 partitions"
   echo "- data: scale $scale athlete_event_results.csv, $csv_mb MB of CSV, $rows messages, $json_mb MB of key:JSON lines"
   echo "- seconds are wall time, median of $reps runs, alternating; athlete's time includes mpirun start-up, reading and parsing the CSV and encoding JSON; kcat's reading a file of ready messages"
