@@ -239,6 +239,9 @@ int stage_produce(pipeline_ctx *c, const produce_opts *po, ath_error *err) {
                     (long long)(broken + big), (double)csv_bytes / 1e6, (double)bytes / 1e6, dt,
                     (double)delivered / (dt > 1e-9 ? dt : 1e-9),
                     (double)csv_bytes / 1e6 / (dt > 1e-9 ? dt : 1e-9));
+    /* The producer's threads end before the rejects are written (the HDF5 writer forks). */
+    kproducer_free(s.p);
+    s.p = NULL;
     if (po->commit_rejects) {
       int wrc = pipeline_write_table(c, "rejects", d->name, s.rejects, false, err);
       if (rc == ATH_OK) rc = wrc;

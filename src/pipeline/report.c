@@ -164,9 +164,10 @@ int report_finish(pipeline_ctx *c, int status, const batch *gold, ath_error *err
   ATH_MPI(MPI_Allreduce(&n, &nmin, 1, MPI_INT, MPI_MIN, c->comm), me);
   double tmax[MAX_TIMINGS] = {0};
   ATH_MPI(MPI_Allreduce(c->rep.timing_seconds, tmax, nmin, MPI_DOUBLE, MPI_MAX, c->comm), me);
-  if (status == ATH_OK && ath_agree(c->comm, me->code, me) != ATH_OK) {
+  int mrc = ath_agree(c->comm, me->code, me); /* on every rank, whatever the status */
+  if (status == ATH_OK && mrc != ATH_OK) {
     *err = *me;
-    status = err->code;
+    status = mrc;
   }
   if (c->rank != 0) return status;
   if (!c->o->quiet) {
