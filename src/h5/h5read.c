@@ -116,7 +116,7 @@ static int read_dataset(hid_t file, const char *col, const char *name, hid_t mty
                   w->path, object, (long long)start, (long long)(start + count), (long long)len,
                   w->rank);
   if (rc == ATH_OK &&
-      h5u_io(false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl) < 0)
+      h5u_io(false, dset, mtype, H5Tget_size(mtype), start, count, buf, 0, dxpl, w->piece) < 0)
     rc = h5u_fail(w, object, "read");
   if (dset >= 0) H5Dclose(dset);
   return rc;
@@ -192,9 +192,14 @@ static int open_table(MPI_Comm comm, hid_t *file, field_def **fields, int *nfiel
 }
 
 int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err) {
+  return h5_read_table_with(comm, path, NULL, out, err);
+}
+
+int h5_read_table_with(MPI_Comm comm, const char *path, const h5_io *io, batch **out,
+                       ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ath_error mine = {0};
-  h5where w = {.path = path, .err = &mine};
+  h5where w = {.path = path, .err = &mine, .piece = h5u_piece(io)};
   int size;
   MPI_Comm_rank(comm, &w.rank);
   MPI_Comm_size(comm, &size);

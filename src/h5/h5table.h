@@ -58,6 +58,16 @@ int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
                    const char *const *attr_keys, const char *const *attr_values, int nattrs,
                    ath_error *err);
 
+/* I/O settings of a read or write (NULL: the defaults). */
+typedef struct h5_io {
+  /* Largest number of bytes one rank moves in one read or write call (0: 1 GiB); larger
+   * selections are split into pieces, so MPI-IO's int counts never overflow. Tests set a few
+   * bytes to force many pieces on small data. */
+  size_t piece_bytes;
+} h5_io;
+
+#define H5_PIECE_BYTES_DEFAULT ((size_t)1 << 30)
+
 /* Local work a rank does while the others write their raw data (see h5_write_table_with):
  * run(arg, err) must not call MPI or HDF5; its result goes to status. */
 typedef struct h5_side_job {
@@ -71,25 +81,23 @@ typedef struct h5_side_job {
  * file's datasets exist and the raw data is being written: odd ranks run it before writing
  * their raw data, even ranks after. Writes into one file are serialised by the kernel, so a
  * rank's side job (its Parquet part, say) overlaps another rank's HDF5 writes. The returned
- * status is the file's; the side job's is in side->status. */
+ * status is the file's; the side job's is in side->status. `io` may be NULL. */
 int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         const char *const *attr_keys, const char *const *attr_values, int nattrs,
-                        h5_side_job *side, ath_error *err);
+                        h5_side_job *side, const h5_io *io, ath_error *err);
 
 /* Collective: reads a table written by h5_write_table with any number of ranks; rank r of n
  * gets rows [r*N/n, (r+1)*N/n) as a new batch (caller frees with batch_free). On failure
  * *out is NULL on every rank. */
 int h5_read_table(MPI_Comm comm, const char *path, batch **out, ath_error *err);
+/* h5_read_table with I/O settings. */
+int h5_read_table_with(MPI_Comm comm, const char *path, const h5_io *io, batch **out,
+                       ath_error *err);
 
 /* Non-collective: schema and total rows (names in *fields are heap copies: free with
  * h5_free_fields). On failure *fields is NULL and *nfields 0. */
 int h5_read_info(const char *path, field_def **fields, int *nfields, int64_t *nrows,
                  ath_error *err);
 void h5_free_fields(field_def *fields, int nfields);
-
-/* Largest number of bytes one rank moves in one H5Dwrite/H5Dread call (default 1 GiB); larger
- * selections are split into pieces, so MPI-IO's int counts never overflow. Exposed so tests can
- * force many pieces on small data; returns the old value. */
-size_t h5_set_piece_bytes(size_t bytes);
 
 #endif

@@ -3,16 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t piece_bytes = (size_t)1 << 30;
-
-size_t h5u_piece_bytes(void) {
-  return piece_bytes;
-}
-
-size_t h5_set_piece_bytes(size_t bytes) {
-  size_t old = piece_bytes;
-  piece_bytes = bytes ? bytes : old;
-  return old;
+size_t h5u_piece(const h5_io *io) {
+  return io && io->piece_bytes ? io->piece_bytes : H5_PIECE_BYTES_DEFAULT;
 }
 
 /* H5Ewalk2 callback: keeps the first (most specific) description that says something. */
@@ -202,7 +194,7 @@ out:
 enum { ADD_PIECE_BYTES = 1 << 20 };
 
 int h5u_io(bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start, int64_t count,
-           void *buf, int64_t add, hid_t dxpl) {
+           void *buf, int64_t add, hid_t dxpl, size_t piece_bytes) {
   if (dset < 0) return -1;
   if (count <= 0) return 0;
   bool rebase = write && add != 0;

@@ -13,13 +13,18 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "h5/h5table.h"
 
 /* Where an operation happens, for error messages: "<path>: <object>: <step> (rank N): ...". */
 typedef struct h5where {
   const char *path;
   int rank;
   ath_error *err;
+  size_t piece; /* largest bytes per read or write call (h5_io.piece_bytes) */
 } h5where;
+
+/* The piece size of io (NULL or 0: H5_PIECE_BYTES_DEFAULT). */
+size_t h5u_piece(const h5_io *io);
 
 /* Records an ATH_ERR naming the path, the object (e.g. "/name/offsets", or NULL for the file
  * itself), the failed step and
@@ -54,16 +59,13 @@ int h5u_get_str_attr(hid_t loc, const char *key, char *buf, size_t size);
 /* Reads a scalar numeric attribute converted to `type`; returns 0 or -1. */
 int h5u_get_attr(hid_t loc, const char *key, hid_t type, void *value);
 
-/* Current largest bytes per rank per H5Dwrite/H5Dread call. */
-size_t h5u_piece_bytes(void);
-
 /* Independent (no MPI calls of ours, no collective transfer): writes (or reads) `count`
  * elements of `elem` bytes between `buf` and elements [start, start + count) of the 1-D dataset
- * `dset`, in pieces of at most h5u_piece_bytes() (so MPI-IO's int counts never overflow); count
+ * `dset`, in pieces of at most `piece` bytes (so MPI-IO's int counts never overflow); count
  * 0 moves nothing. When writing, `add` is added to every (int64) element on the way out,
  * through a copy of at most 1 MiB per piece (used for global string offsets); pass 0 otherwise.
  * Returns 0, or -1 after a failed HDF5 call (or when dset < 0). */
 int h5u_io(bool write, hid_t dset, hid_t memtype, size_t elem, int64_t start, int64_t count,
-           void *buf, int64_t add, hid_t dxpl);
+           void *buf, int64_t add, hid_t dxpl, size_t piece);
 
 #endif

@@ -334,7 +334,7 @@ static int create_file_isolated(const batch *b, const layout *lay, const char *c
  * `add` to every int64 on the way when it is not 0. */
 static int write_at(MPI_File fh, int64_t off, const void *p, int64_t n, int64_t add,
                     const char *object, const h5where *w) {
-  size_t piece = h5u_piece_bytes();
+  size_t piece = w->piece;
   if (add) piece = piece < ((size_t)1 << 20) ? piece : (size_t)1 << 20; /* stays in cache */
   piece -= piece % 8;
   if (piece == 0) piece = 8;
@@ -423,10 +423,10 @@ static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const ch
 
 int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         const char *const *attr_keys, const char *const *attr_values, int nattrs,
-                        h5_side_job *side, ath_error *err) {
+                        h5_side_job *side, const h5_io *io, ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ath_error mine = {0};
-  h5where w = {.path = path, .err = &mine};
+  h5where w = {.path = path, .err = &mine, .piece = h5u_piece(io)};
   MPI_Comm_rank(comm, &w.rank);
   layout lay = {0};
   int rc = ath_agree(comm, check_local(local, &w), &mine);
@@ -443,5 +443,5 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
 int h5_write_table(MPI_Comm comm, const char *path, const batch *local,
                    const char *const *attr_keys, const char *const *attr_values, int nattrs,
                    ath_error *err) {
-  return h5_write_table_with(comm, path, local, attr_keys, attr_values, nattrs, NULL, err);
+  return h5_write_table_with(comm, path, local, attr_keys, attr_values, nattrs, NULL, NULL, err);
 }

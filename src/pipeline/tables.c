@@ -148,7 +148,7 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
     /* Every rank must take part in a collective write, even after a local Parquet failure. */
     int hrc = ATH_OK;
     if (together) {
-      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, &side, &local_err);
+      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, &side, NULL, &local_err);
       rc = side.status;
     } else if (!single_writer) {
       hrc = h5_write_table(c->comm, path, mine, keys, vals, 2, &local_err);

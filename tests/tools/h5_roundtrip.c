@@ -25,6 +25,7 @@
 #include <string.h>
 
 static int rank, nranks, failures;
+static h5_io io; /* --piece BYTES: many pieces on small data */
 
 #define EXPECT(cond, ...)                                                                          \
   do {                                                                                             \
@@ -157,7 +158,7 @@ static void read_and_compare(MPI_Comm comm, const char *path, const batch *all, 
   MPI_Comm_size(comm, &n);
   batch *got = NULL;
   ath_error err = {0};
-  int rc = h5_read_table(comm, path, &got, &err);
+  int rc = h5_read_table_with(comm, path, &io, &got, &err);
   EXPECT(rc == ATH_OK && got, "%s: h5_read_table: %s", what, err.msg);
   if (!got) return;
   int64_t lo = r * all->nrows / n, hi = (r + 1) * all->nrows / n;
@@ -265,7 +266,8 @@ static void read_only(const char *dir, const char *name) {
   snprintf(path, sizeof path, "%s/%s.h5", dir, name);
   batch *got = NULL;
   ath_error err = {0};
-  EXPECT(h5_read_table(MPI_COMM_WORLD, path, &got, &err) == ATH_OK, "read %s: %s", path, err.msg);
+  EXPECT(h5_read_table_with(MPI_COMM_WORLD, path, &io, &got, &err) == ATH_OK, "read %s: %s", path,
+         err.msg);
   if (!got) return;
   snprintf(path, sizeof path, "%s/%s.read%d", dir, name, rank);
   dump_rows(path, got, rank == 0);
@@ -279,7 +281,7 @@ static void roundtrip(const char *dir, const char *name, const batch *local, con
   snprintf(path, sizeof path, "%s/%s.h5", dir, name);
   const char *keys[] = {"table", "layer"}, *values[] = {name, "test"};
   ath_error err = {0};
-  int rc = h5_write_table(MPI_COMM_WORLD, path, local, keys, values, 2, &err);
+  int rc = h5_write_table_with(MPI_COMM_WORLD, path, local, keys, values, 2, NULL, &io, &err);
   EXPECT(rc == ATH_OK, "h5_write_table %s: %s", path, err.msg);
   read_and_compare(MPI_COMM_WORLD, path, all, "same ranks");
   MPI_Comm fewer;
@@ -320,22 +322,24 @@ static void check_errors(const char *dir, uint64_t seed) {
   batch *got = NULL;
   ath_error err = {0};
   snprintf(path, sizeof path, "%s/missing.h5", dir);
-  expect_error(h5_read_table(MPI_COMM_WORLD, path, &got, &err), &err, "missing.h5", "read");
+  expect_error(h5_read_table_with(MPI_COMM_WORLD, path, &io, &got, &err), &err, "missing.h5",
+               "read");
   EXPECT(got == NULL, "read of a missing file returned a batch");
   batch *b = batch_new(schema, NCOLS);
   gen_rank(b, 0, seed);
   snprintf(path, sizeof path, "%s/no/such/dir/t.h5", dir);
   ath_error_clear(&err);
-  expect_error(h5_write_table(MPI_COMM_WORLD, path, b, NULL, NULL, 0, &err), &err, path, "create");
+  expect_error(h5_write_table_with(MPI_COMM_WORLD, path, b, NULL, NULL, 0, NULL, &io, &err), &err,
+               path, "create");
   snprintf(path, sizeof path, "%s/bad.h5", dir);
   if (rank == nranks - 1) b->cols[1].null_count = 1; /* athlete_id is not nullable */
   ath_error_clear(&err);
-  expect_error(h5_write_table(MPI_COMM_WORLD, path, b, NULL, NULL, 0, &err), &err, "not nullable",
-               "nulls");
+  expect_error(h5_write_table_with(MPI_COMM_WORLD, path, b, NULL, NULL, 0, NULL, &io, &err), &err,
+               "not nullable", "nulls");
   b->cols[1].null_count = 0;
   if (rank == nranks - 1) b->cols[2].type = COL_INT64;
   ath_error_clear(&err);
-  int rc = h5_write_table(MPI_COMM_WORLD, path, b, NULL, NULL, 0, &err);
+  int rc = h5_write_table_with(MPI_COMM_WORLD, path, b, NULL, NULL, 0, NULL, &io, &err);
   if (nranks > 1) expect_error(rc, &err, "schema", "schema");
   batch_free(b);
 }
@@ -364,12 +368,13 @@ static void big(const char *dir, int64_t mib) {
   snprintf(path, sizeof path, "%s/big.h5", dir);
   ath_error err = {0};
   double t0 = MPI_Wtime();
-  EXPECT(h5_write_table(MPI_COMM_WORLD, path, b, NULL, NULL, 0, &err) == ATH_OK, "big: %s",
-         err.msg);
+  EXPECT(h5_write_table_with(MPI_COMM_WORLD, path, b, NULL, NULL, 0, NULL, &io, &err) == ATH_OK,
+         "big: %s", err.msg);
   double t1 = MPI_Wtime();
   batch *got = NULL;
   if (rank == 0) {
-    EXPECT(h5_read_table(MPI_COMM_SELF, path, &got, &err) == ATH_OK, "big read: %s", err.msg);
+    EXPECT(h5_read_table_with(MPI_COMM_SELF, path, &io, &got, &err) == ATH_OK, "big read: %s",
+           err.msg);
     EXPECT(got && got->nrows == b->nrows, "big: rows differ");
     if (got && got->nrows == b->nrows) compare(b, 0, got, "big");
     if (got)
@@ -397,7 +402,7 @@ int main(int argc, char **argv) {
   const char *read_name = NULL;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--seed") == 0) seed = strtoull(argv[i + 1], NULL, 10);
-    if (strcmp(argv[i], "--piece") == 0) h5_set_piece_bytes(strtoull(argv[i + 1], NULL, 10));
+    if (strcmp(argv[i], "--piece") == 0) io.piece_bytes = strtoull(argv[i + 1], NULL, 10);
     if (strcmp(argv[i], "--big-mib") == 0) big_mib = strtoll(argv[i + 1], NULL, 10);
     if (strcmp(argv[i], "--read") == 0) read_name = argv[i + 1];
   }

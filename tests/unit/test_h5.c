@@ -69,14 +69,13 @@ static int write_self(const char *path, const batch *b, ath_error *err) {
 
 TEST(h5_roundtrip_in_small_pieces) {
   test_mpi_init();
-  size_t old = h5_set_piece_bytes(3); /* 1 element per round for 8-byte values */
+  h5_io io = {.piece_bytes = 3}; /* 1 element per round for 8-byte values */
   batch *b = small_batch(37), *got = NULL;
   ath_error err = {0};
   const char *path = tmp_path("pieces.h5");
-  CHECK_INT(write_self(path, b, &err), ATH_OK);
-  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_OK);
+  CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, b, NULL, NULL, 0, NULL, &io, &err), ATH_OK);
+  CHECK_INT(h5_read_table_with(MPI_COMM_SELF, path, &io, &got, &err), ATH_OK);
   if (got) check_same(b, got);
-  h5_set_piece_bytes(old);
   batch_free(got);
   batch_free(b);
   CHECK_STR(err.msg, "");
@@ -104,7 +103,8 @@ TEST(h5_side_job_runs_once) {
     side_count cnt = {.fail = fail};
     ath_error serr = {0}, err = {0};
     h5_side_job side = {.run = count_side, .arg = &cnt, .err = &serr};
-    CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, b, NULL, NULL, 0, &side, &err), ATH_OK);
+    CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, b, NULL, NULL, 0, &side, NULL, &err),
+              ATH_OK);
     CHECK_INT(cnt.runs, 1);
     CHECK_INT(side.status, fail ? ATH_ERR : ATH_OK);
     CHECK_STR(serr.msg, fail ? "side job failed" : "");
@@ -119,7 +119,8 @@ TEST(h5_side_job_runs_once) {
   side_count cnt = {0};
   ath_error serr = {0}, err = {0};
   h5_side_job side = {.run = count_side, .arg = &cnt, .err = &serr};
-  CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, bad, NULL, NULL, 0, &side, &err), ATH_ERR);
+  CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, bad, NULL, NULL, 0, &side, NULL, &err),
+            ATH_ERR);
   CHECK_INT(cnt.runs, 1);
   CHECK_INT(side.status, ATH_OK);
   batch_free(bad);
