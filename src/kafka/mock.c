@@ -50,16 +50,18 @@ typedef struct mock {
   rd_kafka_mock_cluster_t *mc;
   int brokers;
   bool stop;
+  FILE *out; /* where answers go: stdout; stderr for the --topics made at start */
 } mock;
 
-static int reply(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reply(int ok, const char *fmt, ...) {
+/* Answers a command on m->out ("ok: ..." or "error: ..."); returns ok. */
+static int reply(mock *m, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reply(mock *m, int ok, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs(ok ? "ok: " : "error: ", stdout);
-  vprintf(fmt, ap);
-  fputc('\n', stdout);
-  fflush(stdout);
+  fputs(ok ? "ok: " : "error: ", m->out);
+  vfprintf(m->out, fmt, ap);
+  fputc('\n', m->out);
+  fflush(m->out);
   va_end(ap);
   return ok;
 }
@@ -69,12 +71,13 @@ static int create_topic(mock *m, const char *spec) {
   char name[256];
   int parts;
   ath_error e = {0};
-  if (kafka_topic_spec(spec, name, sizeof name, &parts, &e) != ATH_OK) return reply(0, "%s", e.msg);
+  if (kafka_topic_spec(spec, name, sizeof name, &parts, &e) != ATH_OK)
+    return reply(m, 0, "%s", e.msg);
   if (!parts) parts = 1;
   int rf = m->brokers < 3 ? m->brokers : 3;
   rd_kafka_resp_err_t r = rd_kafka_mock_topic_create(m->mc, name, parts, rf);
-  if (r) return reply(0, "topic %s: %s", name, rd_kafka_err2str(r));
-  return reply(1, "topic %s created: %d partitions, replication factor %d", name, parts, rf);
+  if (r) return reply(m, 0, "topic %s: %s", name, rd_kafka_err2str(r));
+  return reply(m, 1, "topic %s created: %d partitions, replication factor %d", name, parts, rf);
 }
 
 static bool parse_int(const char *s, long lo, long hi, long *out) {
@@ -97,10 +100,10 @@ static int push_errors(mock *m, long id, const char *req, const char *count, con
   int key = req ? kafka_api_key(req) : -1;
   long n;
   rd_kafka_resp_err_t e;
-  if (key < 0) return reply(0, "unknown request type '%s'", req ? req : "");
-  if (!parse_int(count, 1, 1000000, &n)) return reply(0, "COUNT must be a number from 1");
+  if (key < 0) return reply(m, 0, "unknown request type '%s'", req ? req : "");
+  if (!parse_int(count, 1, 1000000, &n)) return reply(m, 0, "COUNT must be a number from 1");
   if (!error || kafka_err_parse(error, &e) != 0)
-    return reply(0, "unknown error '%s' (a Kafka error name such as NOT_LEADER_FOR_PARTITION)",
+    return reply(m, 0, "unknown error '%s' (a Kafka error name such as NOT_LEADER_FOR_PARTITION)",
                  error ? error : "");
   if (id < 0) {
     rd_kafka_resp_err_t *errs = xmalloc((size_t)n * sizeof *errs);
@@ -108,39 +111,39 @@ static int push_errors(mock *m, long id, const char *req, const char *count, con
       errs[i] = e;
     rd_kafka_mock_push_request_errors_array(m->mc, (int16_t)key, (size_t)n, errs);
     free(errs);
-    return reply(1, "the next %ld %s requests fail with %s", n, kafka_api_name(key),
+    return reply(m, 1, "the next %ld %s requests fail with %s", n, kafka_api_name(key),
                  rd_kafka_err2name(e));
   }
   for (long i = 0; i < n; i++) {
     rd_kafka_resp_err_t r =
         rd_kafka_mock_broker_push_request_error_rtts(m->mc, (int32_t)id, (int16_t)key, 1, e, 0);
-    if (r) return reply(0, "broker %ld: %s", id, rd_kafka_err2str(r));
+    if (r) return reply(m, 0, "broker %ld: %s", id, rd_kafka_err2str(r));
   }
-  return reply(1, "the next %ld %s requests to broker %ld fail with %s", n, kafka_api_name(key), id,
-               rd_kafka_err2name(e));
+  return reply(m, 1, "the next %ld %s requests to broker %ld fail with %s", n, kafka_api_name(key),
+               id, rd_kafka_err2name(e));
 }
 
 static int broker_cmd(mock *m, char **w, int nw) {
   long id, ms;
   if (nw < 3 || !parse_int(w[2], 1, m->brokers, &id))
-    return reply(0, "broker %s: a broker id from 1 to %d is needed", nw > 1 ? w[1] : "",
+    return reply(m, 0, "broker %s: a broker id from 1 to %d is needed", nw > 1 ? w[1] : "",
                  m->brokers);
   rd_kafka_resp_err_t r;
   if (strcmp(w[1], "down") == 0 && nw == 3) {
     if ((r = rd_kafka_mock_broker_set_down(m->mc, (int32_t)id))) goto fail;
-    return reply(1, "broker %ld down", id);
+    return reply(m, 1, "broker %ld down", id);
   }
   if (strcmp(w[1], "up") == 0 && nw == 3) {
     if ((r = rd_kafka_mock_broker_set_up(m->mc, (int32_t)id))) goto fail;
-    return reply(1, "broker %ld up", id);
+    return reply(m, 1, "broker %ld up", id);
   }
   if (strcmp(w[1], "rtt") == 0 && nw == 4 && parse_int(w[3], 0, 3600000, &ms)) {
     if ((r = rd_kafka_mock_broker_set_rtt(m->mc, (int32_t)id, (int)ms))) goto fail;
-    return reply(1, "broker %ld rtt %ld ms", id, ms);
+    return reply(m, 1, "broker %ld rtt %ld ms", id, ms);
   }
-  return reply(0, "usage: broker down ID | broker up ID | broker rtt ID MS");
+  return reply(m, 0, "usage: broker down ID | broker up ID | broker rtt ID MS");
 fail:
-  return reply(0, "broker %ld: %s", id, rd_kafka_err2str(r));
+  return reply(m, 0, "broker %ld: %s", id, rd_kafka_err2str(r));
 }
 
 /* Runs one control command line. */
@@ -155,53 +158,53 @@ static void run_command(mock *m, char *line) {
   long id, part;
   rd_kafka_resp_err_t e;
   if (strcmp(c, "help") == 0) {
-    reply(1, "%s", mock_help);
+    reply(m, 1, "%s", mock_help);
   } else if (strcmp(c, "stop") == 0) {
     m->stop = true;
-    reply(1, "stopping");
+    reply(m, 1, "stopping");
   } else if (strcmp(c, "broker") == 0) {
     broker_cmd(m, w, nw);
   } else if (strcmp(c, "errors") == 0 && nw == 4) {
     push_errors(m, -1, w[1], w[2], w[3]);
   } else if (strcmp(c, "broker-errors") == 0 && nw == 5) {
     if (!parse_int(w[1], 1, m->brokers, &id))
-      reply(0, "broker-errors: a broker id from 1 to %d is needed", m->brokers);
+      reply(m, 0, "broker-errors: a broker id from 1 to %d is needed", m->brokers);
     else
       push_errors(m, id, w[2], w[3], w[4]);
   } else if (strcmp(c, "clear") == 0 && nw == 2) {
     int key = kafka_api_key(w[1]);
     if (key < 0) {
-      reply(0, "unknown request type '%s'", w[1]);
+      reply(m, 0, "unknown request type '%s'", w[1]);
     } else {
       rd_kafka_mock_clear_request_errors(m->mc, (int16_t)key);
-      reply(1, "errors for %s cleared", kafka_api_name(key));
+      reply(m, 1, "errors for %s cleared", kafka_api_name(key));
     }
   } else if (strcmp(c, "topic") == 0 && nw == 2) {
     create_topic(m, w[1]);
   } else if (strcmp(c, "topic-error") == 0 && nw == 3) {
     if (kafka_err_parse(w[2], &e) != 0) {
-      reply(0, "unknown error '%s'", w[2]);
+      reply(m, 0, "unknown error '%s'", w[2]);
     } else {
       rd_kafka_mock_topic_set_error(m->mc, w[1], e);
-      reply(1, "topic %s: requests fail with %s", w[1], rd_kafka_err2name(e));
+      reply(m, 1, "topic %s: requests fail with %s", w[1], rd_kafka_err2name(e));
     }
   } else if (strcmp(c, "leader") == 0 && nw == 4) {
     if (!parse_int(w[2], 0, 1000000, &part) || !parse_int(w[3], 1, m->brokers, &id))
-      reply(0, "usage: leader TOPIC PARTITION ID");
+      reply(m, 0, "usage: leader TOPIC PARTITION ID");
     else if ((e = rd_kafka_mock_partition_set_leader(m->mc, w[1], (int32_t)part, (int32_t)id)))
-      reply(0, "leader %s/%ld: %s", w[1], part, rd_kafka_err2str(e));
+      reply(m, 0, "leader %s/%ld: %s", w[1], part, rd_kafka_err2str(e));
     else
-      reply(1, "%s partition %ld: leader is broker %ld", w[1], part, id);
+      reply(m, 1, "%s partition %ld: leader is broker %ld", w[1], part, id);
   } else if (strcmp(c, "coordinator") == 0 && nw == 4) {
     if ((strcmp(w[1], "group") != 0 && strcmp(w[1], "transaction") != 0) ||
         !parse_int(w[3], 1, m->brokers, &id))
-      reply(0, "usage: coordinator group|transaction KEY ID");
+      reply(m, 0, "usage: coordinator group|transaction KEY ID");
     else if ((e = rd_kafka_mock_coordinator_set(m->mc, w[1], w[2], (int32_t)id)))
-      reply(0, "coordinator: %s", rd_kafka_err2str(e));
+      reply(m, 0, "coordinator: %s", rd_kafka_err2str(e));
     else
-      reply(1, "%s %s: coordinator is broker %ld", w[1], w[2], id);
+      reply(m, 1, "%s %s: coordinator is broker %ld", w[1], w[2], id);
   } else {
-    reply(0, "unknown command '%s' (%s)", c, mock_help);
+    reply(m, 0, "unknown command '%s' (%s)", c, mock_help);
   }
 }
 
@@ -286,7 +289,7 @@ int kafka_mock_run(const kafka_mock_opts *o, ath_error *err) {
   int parts;
   for (int i = 0; i < o->ntopics; i++)
     if (kafka_topic_spec(o->topics[i], name, sizeof name, &parts, err) != ATH_OK) return ATH_EUSAGE;
-  mock m = {.brokers = o->brokers > 0 ? o->brokers : 3};
+  mock m = {.brokers = o->brokers > 0 ? o->brokers : 3, .out = stderr};
   char errstr[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
@@ -317,8 +320,9 @@ int kafka_mock_run(const kafka_mock_opts *o, ath_error *err) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    printf("%s\n", list);
+    printf("%s\n", list); /* stdout's first line: the bootstrap list alone */
     fflush(stdout);
+    m.out = stdout;
     if (!o->quiet)
       fprintf(stderr,
               "athlete kafka-mock: %d brokers at %s (pid %d); control commands on stdin%s%s "

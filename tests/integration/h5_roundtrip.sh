@@ -20,7 +20,7 @@ for np in 1 2 3 4; do
   dir=$WORK/np$np
   mkdir -p "$dir"
   args=(--seed $((np * 7)))
-  # On 3 ranks, 64-byte pieces: every dataset takes many collective write/read rounds.
+  # On 3 ranks, 64-byte pieces: every dataset takes many write and read calls.
   [ "$np" = 3 ] && args+=(--piece 64)
   "$ATHLETE_SRC/scripts/mpirun.sh" -np "$np" "$TOOL" "$dir" "${args[@]}" >"$dir/out" 2>&1 || {
     cat "$dir/out" >&2
