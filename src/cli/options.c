@@ -95,7 +95,7 @@ static const opt_spec options[] = {
      "also read control commands from this FIFO (created if missing, removed at exit)"},
     {O_FORMATS, "formats", 0, "LIST", OPTS_WRITE,
      "output formats, comma-separated: parquet,hdf5 (default both; the stage commands read the "
-     "previous layer's hdf5 file)"},
+     "previous layer's hdf5 file, or its parquet parts when it has none)"},
     {O_COMPRESSION, "parquet-compression", 0, "CODEC", OPTS_WRITE,
      "zstd (default), snappy or none"},
     {O_ZSTD_LEVEL, "zstd-level", 0, "N", OPTS_WRITE, "zstd level, 1..22 (default 1: fast)"},

@@ -2,6 +2,7 @@
 
 #include "h5/h5table.h"
 #include "lake/lake.h"
+#include "pipeline/pipeline.h"
 
 #include <inttypes.h>
 #include <mpi.h>
@@ -54,12 +55,10 @@ int show_table(const char *lake, const char *name, int64_t limit, ath_error *err
   snprintf(table, sizeof table, "%s", slash + 1);
   int rc = lake_require(lake, layer, table, err);
   if (rc != ATH_OK) return rc;
-  char path[LAKE_PATH_MAX + 300];
-  lake_table_dir(lake, layer, table, path, sizeof path);
-  size_t n = strlen(path);
-  snprintf(path + n, sizeof path - n, "/%s.h5", table);
+  char dir[LAKE_PATH_MAX + 300], used[LAKE_PATH_MAX + 400];
+  lake_table_dir(lake, layer, table, dir, sizeof dir);
   batch *b = NULL;
-  rc = h5_read_table(MPI_COMM_SELF, path, &b, err);
+  rc = table_read_files(MPI_COMM_SELF, dir, table, &b, used, sizeof used, err);
   if (rc != ATH_OK) return rc;
   printf("%s/%s: %lld rows\n", layer, table, (long long)b->nrows);
   for (int k = 0; k < b->ncols; k++)

@@ -78,4 +78,26 @@ void pq_abort(pq_writer *w);
 /* Convenience used by every layer: one file holding exactly batch `b`. */
 int pq_write_batch(const char *path, const batch *b, const pq_options *opt, ath_error *err);
 
+/* ---- reading (pq_reader.c) ---------------------------------------------------------------
+ * Reads what the writer writes, and files of other writers with the same encodings: flat
+ * schemas of strings (BYTE_ARRAY), INT64 (and TIMESTAMP in millis, micros or nanos, read as
+ * micros), INT32, DOUBLE, FLOAT and BOOLEAN columns, required or optional; v1 data pages with
+ * PLAIN or dictionary-encoded values, RLE/bit-packed definition levels; uncompressed, snappy
+ * and zstd pages. A corrupt or unsupported file is an error naming the file (and the row group
+ * and column), never a crash. Not thread-safe per reader. */
+typedef struct pq_reader pq_reader;
+
+/* Opens `path` and reads its footer. On failure *out is NULL. */
+int pq_reader_open(const char *path, pq_reader **out, ath_error *err);
+void pq_reader_close(pq_reader *r);
+int64_t pq_reader_rows(const pq_reader *r);
+/* The schema as batch fields (valid while r is open): pass it to batch_new. */
+int pq_reader_ncols(const pq_reader *r);
+const field_def *pq_reader_fields(const pq_reader *r);
+/* Row groups, and the rows of group g. */
+int pq_reader_groups(const pq_reader *r);
+int64_t pq_reader_group_rows(const pq_reader *r, int g);
+/* Appends rows [start, start + count) of the file to `out` (a batch of the reader's schema). */
+int pq_read_rows(pq_reader *r, int64_t start, int64_t count, batch *out, ath_error *err);
+
 #endif

@@ -96,10 +96,11 @@ static void stats_value(stats *st, col_type t, const uint8_t *p, size_t len) {
 static void gather_stats(stats *st, const column *c, int64_t start, int64_t n,
                          const pq_dict *dict) {
   if (dict) {
+    /* A dictionary of empty strings only has no byte buffer at all. */
+    const uint8_t *base = dict->bytes.data ? dict->bytes.data : (const uint8_t *)"";
     for (uint32_t e = 0; e < dict->n; e++) {
       if (c->type == COL_STRING)
-        stats_str(st, dict->bytes.data + dict->offs[e],
-                  (size_t)(dict->offs[e + 1] - dict->offs[e]));
+        stats_str(st, base + dict->offs[e], (size_t)(dict->offs[e + 1] - dict->offs[e]));
       else
         stats_value(st, c->type, (const uint8_t *)&dict->fixed[e], 8);
     }

@@ -125,8 +125,14 @@ int pipeline_run(pipeline_ctx *c, batch **gold, ath_error *err);
  * and an HDF5 file written by rank 0 alone), so the files do not depend on the rank count. */
 int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
                          bool single_writer, ath_error *err);
-/* Collective: reads <layer>/<table> (which must be committed) from its HDF5 file, each rank its
- * row range. */
+/* Collective: reads a table's files in folder `dir`: its HDF5 file <table>.h5 when there is
+ * one, else its Parquet parts in order; each rank gets its row range [r*N/n, (r+1)*N/n).
+ * `used` (n bytes) gets the file or folder read. */
+int table_read_files(MPI_Comm comm, const char *dir, const char *table, batch **out, char *used,
+                     size_t n, ath_error *err);
+/* Collective: reads <layer>/<table> (which must be committed) from its HDF5 file, or from its
+ * Parquet parts when it was written without HDF5 (--formats parquet), each rank its row
+ * range. */
 int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, batch **out,
                         ath_error *err);
 

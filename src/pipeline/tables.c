@@ -3,7 +3,10 @@
 
 #include "h5/h5table.h"
 #include "lake/lake.h"
+#include "parquet/parquet.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,24 +187,96 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
   return rc;
 }
 
+/* The table's Parquet parts (part-*.parquet, in name order = rank order), into *names (n of
+ * them; free with free_names). */
+static int list_parts(const char *dir, char ***names, int *n, ath_error *err) {
+  *names = NULL;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return ath_fail(err, ATH_ERR, "%s: cannot open: %s", dir, strerror(errno));
+  size_t cap = 0;
+  for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+    size_t len = strlen(e->d_name);
+    if (strncmp(e->d_name, "part-", 5) != 0 || len < 13 || strcmp(e->d_name + len - 8, ".parquet"))
+      continue;
+    grow_array((void **)names, &cap, (size_t)*n + 1, sizeof **names);
+    (*names)[(*n)++] = xstrdup(e->d_name);
+  }
+  closedir(d);
+  for (int i = 1; i < *n; i++) /* insertion sort: a handful of names */
+    for (int j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
+      char *t = (*names)[j];
+      (*names)[j] = (*names)[j - 1];
+      (*names)[j - 1] = t;
+    }
+  if (*n == 0) return ath_fail(err, ATH_ERR, "%s: neither an HDF5 file nor Parquet parts", dir);
+  return ATH_OK;
+}
+
+static void free_names(char **names, int n) {
+  for (int i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* Collective: reads a table from its Parquet parts, rank r of n its rows [r*N/n, (r+1)*N/n) of
+ * the parts in order. */
+static int read_parts(MPI_Comm comm, const char *dir, batch **out, ath_error *err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  char **names = NULL;
+  int n = 0;
+  int rc = list_parts(dir, &names, &n, err);
+  pq_reader **r = xcalloc((size_t)n + 1, sizeof *r);
+  int64_t total = 0;
+  char path[LAKE_PATH_MAX + 300];
+  for (int i = 0; rc == ATH_OK && i < n; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    rc = pq_reader_open(path, &r[i], err);
+    if (rc == ATH_OK) total += pq_reader_rows(r[i]);
+  }
+  int64_t lo = total * rank / size, hi = total * (rank + 1) / size, first = 0;
+  if (rc == ATH_OK) *out = batch_new(pq_reader_fields(r[0]), pq_reader_ncols(r[0]));
+  for (int i = 0; rc == ATH_OK && i < n; i++) {
+    int64_t rows = pq_reader_rows(r[i]), a = lo > first ? lo - first : 0;
+    int64_t b = hi < first + rows ? hi - first : rows;
+    if (a < b) rc = pq_read_rows(r[i], a, b - a, *out, err);
+    first += rows;
+  }
+  for (int i = 0; i < n; i++)
+    pq_reader_close(r[i]);
+  free(r);
+  free_names(names, n);
+  if (rc != ATH_OK) {
+    batch_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+int table_read_files(MPI_Comm comm, const char *dir, const char *table, batch **out, char *used,
+                     size_t n, ath_error *err) {
+  *out = NULL;
+  snprintf(used, n, "%s/%s.h5", dir, table);
+  int has_h5 = access(used, R_OK) == 0; /* every rank decides alike */
+  int rc = ATH_MPI(MPI_Allreduce(MPI_IN_PLACE, &has_h5, 1, MPI_INT, MPI_MIN, comm), err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) return rc;
+  if (has_h5) return h5_read_table(comm, used, out, err);
+  snprintf(used, n, "%s", dir);
+  return ath_agree(comm, read_parts(comm, dir, out, err), err);
+}
+
 int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, batch **out,
                         ath_error *err) {
   *out = NULL;
-  int rc = lake_require(c->o->lake, layer, table, err);
-  char path[LAKE_PATH_MAX + 300];
-  lake_table_dir(c->o->lake, layer, table, path, sizeof path);
-  size_t n = strlen(path);
-  snprintf(path + n, sizeof path - n, "/%s.h5", table);
-  if (rc == ATH_OK && access(path, R_OK) != 0)
-    rc = ath_fail(err, ATH_ERR,
-                  "%s: missing: %s/%s was written without the hdf5 format, which the stage "
-                  "commands read (rerun the previous stage with --formats including hdf5)",
-                  path, layer, table);
-  rc = ath_agree(c->comm, rc, err);
+  int rc = ath_agree(c->comm, lake_require(c->o->lake, layer, table, err), err);
   if (rc != ATH_OK) return rc;
+  char dir[LAKE_PATH_MAX + 300], used[LAKE_PATH_MAX + 400];
+  lake_table_dir(c->o->lake, layer, table, dir, sizeof dir);
   double t0 = ath_now();
-  pipeline_note_input(c, table, path);
-  rc = h5_read_table(c->comm, path, out, err);
+  rc = table_read_files(c->comm, dir, table, out, used, sizeof used, err);
+  pipeline_note_input(c, table, used);
   char name[64];
   snprintf(name, sizeof name, "%s.read.%s", layer, table);
   report_timing(c, name, ath_now() - t0);

@@ -11,6 +11,10 @@
  *          [--page-bytes N] [--dict-max N] [--big K (K multi-megabyte strings)]
  *          [--rg-bytes N (row groups bounded by bytes: --meta then holds no chunk lines)]
  *          [--batch-rows N (append in random slices of up to N rows; 0 = pq_write_batch)]
+ *          [--check FILE (write nothing: read FILE, e.g. DuckDB's copy of the table, with the
+ *           project's Parquet reader and compare it with the table of this seed)]
+ * After writing, the file is read back with the project's own reader (pq_reader): the whole
+ * table, then random row ranges; every value must come back exactly (doubles bit for bit).
  * Exit status 0 on success, 1 with a message on stderr otherwise. */
 #include <inttypes.h>
 #include <math.h>
@@ -273,8 +277,73 @@ static int write_table(const char *out, const batch *t, const pq_options *o, int
   return pq_close(w, err);
 }
 
+/* Rows [lo, lo + got->nrows) of want equal got, value for value (doubles by their bits). */
+static bool same_rows(const batch *want, int64_t lo, const batch *got, bool strict, char *why,
+                      size_t n) {
+  if (got->ncols != want->ncols) return snprintf(why, n, "%d columns", got->ncols), false;
+  for (int k = 0; k < want->ncols; k++) {
+    const column *a = &want->cols[k], *b = &got->cols[k];
+    if (a->type != b->type || strcmp(a->name, b->name) != 0 ||
+        (strict && a->nullable != b->nullable))
+      return snprintf(why, n, "column %d: another type or name", k), false;
+    for (int64_t i = 0; i < got->nrows; i++) {
+      int64_t r = lo + i;
+      bool same = col_is_null(a, r) == col_is_null(b, i);
+      if (same && !col_is_null(a, r)) {
+        size_t la, lb;
+        switch (a->type) {
+        case COL_STRING: {
+          const uint8_t *x = col_str(a, r, &la), *y = col_str(b, i, &lb);
+          same = la == lb && (la == 0 || memcmp(x, y, la) == 0);
+          break;
+        }
+        case COL_BOOL:
+          same = col_bool(a, r) == col_bool(b, i);
+          break;
+        case COL_DOUBLE: /* bit for bit; other writers may fold -0.0 into 0.0 (DuckDB does) */
+          same = memcmp((const double *)a->values + r, (const double *)b->values + i, 8) == 0 ||
+                 (!strict && (col_f64(a, r) == col_f64(b, i) ||
+                              (isnan(col_f64(a, r)) && isnan(col_f64(b, i)))));
+          break;
+        default: /* int64, timestamp */
+          same = col_i64(a, r) == col_i64(b, i);
+        }
+      }
+      if (!same)
+        return snprintf(why, n, "row %lld, column %s differs", (long long)r, a->name), false;
+    }
+  }
+  return true;
+}
+
+/* Reads `path` with pq_reader: the whole table, then random row ranges, against t. Not
+ * strict: other writers (DuckDB) may make every column optional. */
+static int read_back(const char *path, const batch *t, bool strict, ath_error *err) {
+  pq_reader *r = NULL;
+  if (pq_reader_open(path, &r, err) != ATH_OK) return ATH_ERR;
+  int rc = ATH_OK;
+  char why[256] = "";
+  if (pq_reader_rows(r) != t->nrows)
+    rc = ath_fail(err, ATH_ERR, "%s: %lld rows, expected %lld", path, (long long)pq_reader_rows(r),
+                  (long long)t->nrows);
+  for (int pass = 0; rc == ATH_OK && pass < 6; pass++) {
+    int64_t lo = pass == 0 || t->nrows == 0 ? 0 : (int64_t)below((uint64_t)t->nrows);
+    int64_t cnt = pass == 0 ? t->nrows : (int64_t)below((uint64_t)(t->nrows - lo) + 1);
+    batch *got = batch_new(pq_reader_fields(r), pq_reader_ncols(r));
+    rc = pq_read_rows(r, lo, cnt, got, err);
+    if (rc == ATH_OK && got->nrows != cnt)
+      rc = ath_fail(err, ATH_ERR, "%s: rows [%lld, +%lld): got %lld", path, (long long)lo,
+                    (long long)cnt, (long long)got->nrows);
+    if (rc == ATH_OK && !same_rows(t, lo, got, strict, why, sizeof why))
+      rc = ath_fail(err, ATH_ERR, "%s: read back from row %lld: %s", path, (long long)lo, why);
+    batch_free(got);
+  }
+  pq_reader_close(r);
+  return rc;
+}
+
 int main(int argc, char **argv) {
-  const char *out = NULL, *expect = NULL, *meta = NULL, *codec = "zstd";
+  const char *out = NULL, *expect = NULL, *meta = NULL, *codec = "zstd", *check = NULL;
   int64_t rows = 100, batch_rows = 1000, nbig = 0;
   uint64_t seed = 1;
   pq_options o;
@@ -305,13 +374,15 @@ int main(int argc, char **argv) {
       nbig = strtoll(v, NULL, 10);
     else if (!strcmp(k, "--batch-rows"))
       batch_rows = strtoll(v, NULL, 10);
+    else if (!strcmp(k, "--check"))
+      check = v;
     else {
       fprintf(stderr, "pq_roundtrip: unknown option %s\n", k);
       return 1;
     }
   }
   ath_error err = {0};
-  if (!out || !expect || !meta) {
+  if (!check && (!out || !expect || !meta)) {
     fprintf(stderr, "pq_roundtrip: --out, --expect and --meta are required\n");
     return 1;
   }
@@ -327,6 +398,12 @@ int main(int argc, char **argv) {
   batch *t = batch_new(FIELDS, NCOLS);
   for (int64_t r = 0; r < rows; r++)
     random_row(t, r, big_rows, (int)nbig);
+  if (check) {
+    int crc = read_back(check, t, false, &err);
+    batch_free(t);
+    if (crc != ATH_OK) fprintf(stderr, "pq_roundtrip: %s\n", err.msg);
+    return crc == ATH_OK ? 0 : 1;
+  }
 
   FILE *fe = fopen(expect, "w"), *fm = fopen(meta, "w");
   if (!fe || !fm) {
@@ -354,6 +431,7 @@ int main(int argc, char **argv) {
   fclose(fe);
   fclose(fm);
   int rc = write_table(out, t, &o, batch_rows, &err);
+  if (rc == ATH_OK) rc = read_back(out, t, true, &err);
   batch_free(t);
   if (rc != ATH_OK) {
     fprintf(stderr, "pq_roundtrip: %s\n", err.msg);
