@@ -90,4 +90,3 @@ bool same_parse(const parsed *x, const parsed *y) {
   if (!x->rows || !y->rows) return x->rows == y->rows;
   return x->ok && y->ok && same_batch(x->rows, y->rows) && same_batch(x->rejects, y->rejects);
 }
-
