@@ -28,4 +28,26 @@ void json_row_encode(json_row_enc *e, const batch *b, int64_t i);
  * *cap, grown as needed). */
 void json_append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
 
+/* ---- decoding (SPEC §10 ingest) ------------------------------------------------------------
+ * A message value back into a bronze row: a JSON object whose keys name columns of the
+ * table's schema. A string value is the cell's bytes (escapes decoded, \uXXXX surrogate pairs
+ * joined; a lone surrogate is an error); a number, true or false is the cell's literal text;
+ * null, or a missing key, is null. Keys the schema does not have are skipped (their values
+ * must still be valid JSON) and counted. Rejected, with the reason: invalid UTF-8, invalid
+ * JSON, a value that is not an object, an object or array where a column's value belongs, a
+ * key given twice, anything after the object. */
+typedef struct json_row_dec {
+  batch *out; /* STRING columns; one row is appended per accepted value */
+  uint8_t *seen;
+  char *buf; /* the current string, unescaped */
+  size_t cap;
+} json_row_dec;
+
+void json_row_dec_init(json_row_dec *d, batch *out);
+void json_row_dec_free(json_row_dec *d);
+/* Decodes p[0..n) into one row of d->out. Returns true, adding the keys it skipped to
+ * *unknown; or false with the reason in why (nothing appended). */
+bool json_row_decode(json_row_dec *d, const uint8_t *p, size_t n, int64_t *unknown, char *why,
+                     size_t whylen);
+
 #endif
