@@ -2,6 +2,8 @@
 #include "gen/gen.h"
 #include "gen/gen_internal.h"
 
+#include "core/fsutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -78,24 +80,6 @@ void gen_put_name_bad_utf8(gen_out *o, const char *name, size_t n, int variant) 
   gen_put(o, name + head, n - head);
 }
 
-/* Creates dir and its parents (mode 0777 & umask); returns 0 or -1 with errno set. */
-static int mkdir_p(const char *dir) {
-  char path[4096];
-  size_t n = strlen(dir);
-  if (n == 0 || n >= sizeof path) return errno = ENAMETOOLONG, -1;
-  memcpy(path, dir, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (path[i] != '/' && path[i] != '\0') continue;
-    char c = path[i];
-    path[i] = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-    path[i] = c;
-  }
-  struct stat st;
-  if (stat(dir, &st) != 0) return -1;
-  return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-}
-
 typedef struct gen_file {
   const char *name; /* final file name in out_dir */
   void (*fill)(gen_file_job *);
@@ -128,6 +112,8 @@ static int file_close(gen_file *g, ath_error *err) {
   int rc = ATH_OK;
   gen_out *o = &g->job.out;
   if (o->err) rc = ath_fail(err, ATH_ERR, "%s: write failed: %s", g->tmp, strerror(o->err));
+  if (o->f && rc == ATH_OK && (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0))
+    rc = ath_fail(err, ATH_ERR, "%s: %s", g->tmp, strerror(errno));
   if (o->f && fclose(o->f) != 0 && rc == ATH_OK)
     rc = ath_fail(err, ATH_ERR, "%s: %s", g->tmp, strerror(errno));
   o->f = NULL;
@@ -140,9 +126,7 @@ static int file_close(gen_file *g, ath_error *err) {
  * final status. */
 static int publish(gen_file *files, int n, int rc, ath_error *err) {
   for (int i = 0; i < n && rc == ATH_OK; i++)
-    if (rename(files[i].tmp, files[i].final) != 0)
-      rc = ath_fail(err, ATH_ERR, "rename %s to %s: %s", files[i].tmp, files[i].final,
-                    strerror(errno));
+    rc = fs_publish(files[i].tmp, files[i].final, true, NULL, err);
   if (rc != ATH_OK)
     for (int i = 0; i < n; i++)
       if (files[i].tmp[0]) unlink(files[i].tmp);
@@ -172,8 +156,8 @@ int gen_write(const gen_options *o, gen_stats *st, ath_error *err) {
     return ath_fail(err, ATH_EUSAGE, "gen: an output directory is required");
   if (!(o->scale >= 0) || o->scale > 1000)
     return ath_fail(err, ATH_EUSAGE, "gen: scale must be between 0 and 1000, got %g", o->scale);
-  if (mkdir_p(o->out_dir) != 0)
-    return ath_fail(err, ATH_ERR, "%s: cannot create directory: %s", o->out_dir, strerror(errno));
+  int mrc = fs_mkdirs(o->out_dir, err);
+  if (mrc != ATH_OK) return mrc;
   int64_t nbio = scaled(o->scale, GEN_BIO_REAL_ROWS);
   gen_file files[2] = {
       {.name = "athlete_bio.csv", .fill = gen_bio_file},

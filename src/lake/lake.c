@@ -2,9 +2,12 @@
 #include "lake/lake.h"
 #include "core/agree.h"
 
+#include "core/fsutil.h"
 #include "core/json.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,22 +27,6 @@ void lake_file(const lake_txn *t, const char *name, char *out, size_t n) {
 
 void lake_part_file(const lake_txn *t, int part, char *out, size_t n) {
   snprintf(out, n, "%s/part-%05d.parquet", t->tmp_dir, part);
-}
-
-int lake_mkdirs(const char *path, ath_error *err) {
-  char buf[LAKE_PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return ath_fail(err, ATH_ERR, "%s: path too long", path);
-  for (char *p = buf + 1;; p++) {
-    if (*p != '/' && *p != '\0') continue;
-    char saved = *p;
-    *p = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      return ath_fail(err, ATH_ERR, "cannot create directory %s: %s", buf, strerror(errno));
-    *p = saved;
-    if (!saved) break;
-  }
-  return ATH_OK;
 }
 
 int lake_remove_tree(const char *path, ath_error *err) {
@@ -66,7 +53,29 @@ int lake_remove_tree(const char *path, ath_error *err) {
   return rc;
 }
 
-/* Removes <layer_dir>/.<table>.tmp-* left behind by killed runs. */
+/* This host's name, for temporary folder names. */
+static void host_name(char *out, size_t n) {
+  if (gethostname(out, n) != 0 || !out[0]) snprintf(out, n, "host");
+  out[n - 1] = '\0';
+  for (char *p = out; *p; p++)
+    if (*p == '-' || *p == '/' || *p == '.') *p = '_';
+}
+
+/* True when the writer that named a temporary folder ".<table>.tmp-<host>-<pid>-<time>" is
+ * gone: a process of this host that no longer runs, or (other hosts: no way to ask) a folder
+ * untouched for a day. */
+static bool writer_gone(const char *path, const char *suffix) {
+  char me[256], host[256];
+  host_name(me, sizeof me);
+  long pid = 0;
+  struct stat st;
+  if (sscanf(suffix, "%255[^-]-%ld-", host, &pid) == 2 && strcmp(host, me) == 0)
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+  return stat(path, &st) == 0 && time(NULL) - st.st_mtime > 24 * 3600;
+}
+
+/* Removes <layer_dir>/.<table>.tmp-* left behind by killed runs, but never the folder of a
+ * writer that still runs. */
 static void remove_stale(const char *layer_dir, const char *table) {
   DIR *d = opendir(layer_dir);
   if (!d) return;
@@ -77,7 +86,7 @@ static void remove_stale(const char *layer_dir, const char *table) {
     if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
     char p[LAKE_PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", layer_dir, e->d_name);
-    lake_remove_tree(p, NULL);
+    if (writer_gone(p, e->d_name + strlen(prefix))) lake_remove_tree(p, NULL);
   }
   closedir(d);
 }
@@ -94,10 +103,12 @@ int lake_begin(MPI_Comm comm, const char *lake, const char *layer, const char *t
   if (rank == 0) {
     char layer_dir[LAKE_PATH_MAX];
     snprintf(layer_dir, sizeof layer_dir, "%s/%s", lake, layer);
-    rc = lake_mkdirs(layer_dir, err);
+    rc = fs_mkdirs(layer_dir, err);
     if (rc == ATH_OK) {
       remove_stale(layer_dir, table);
-      snprintf(t->tmp_dir, sizeof t->tmp_dir, "%s/.%s.tmp-%ld-%ld", layer_dir, table,
+      char host[128];
+      host_name(host, sizeof host);
+      snprintf(t->tmp_dir, sizeof t->tmp_dir, "%s/.%s.tmp-%s-%ld-%ld", layer_dir, table, host,
                (long)getpid(), (long)time(NULL));
       if (mkdir(t->tmp_dir, 0777) != 0)
         rc = ath_fail(err, ATH_ERR, "cannot create %s: %s", t->tmp_dir, strerror(errno));

@@ -73,8 +73,6 @@ int lake_require(const char *lake, const char *layer, const char *table, ath_err
 
 /* Ranks agree on a status with ath_agree (core/agree.h). */
 
-/* mkdir -p. */
-int lake_mkdirs(const char *path, ath_error *err);
 /* rm -rf (best effort; returns ATH_ERR with a message on failure). */
 int lake_remove_tree(const char *path, ath_error *err);
 

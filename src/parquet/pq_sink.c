@@ -9,6 +9,8 @@
 
 #include "parquet/pq_internal.h"
 
+#include "core/fsutil.h"
+
 #define SINK_BUFFER (1u << 20)
 
 int pq_sink_open_file(pq_sink *s, const char *path, ath_error *err) {
@@ -61,18 +63,6 @@ int pq_sink_write(pq_sink *s, const void *p, size_t n, ath_error *err) {
   return ATH_OK;
 }
 
-/* fsyncs the directory holding path so the rename itself is durable. */
-static int sync_dir(const char *path, ath_error *err) {
-  char *copy = xstrdup(path);
-  const char *dir = dirname(copy);
-  int rc = ATH_OK, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0)
-    rc = ath_fail(err, ATH_ERR, "%s: sync directory: %s", dir, strerror(errno));
-  if (fd >= 0) close(fd);
-  free(copy);
-  return rc;
-}
-
 int pq_sink_finish(pq_sink *s, uint8_t **mem, size_t *mem_len, ath_error *err) {
   if (s->fd < 0 && !s->path) {
     *mem = s->buf.data;
@@ -86,9 +76,7 @@ int pq_sink_finish(pq_sink *s, uint8_t **mem, size_t *mem_len, ath_error *err) {
   if (close(s->fd) != 0 && rc == ATH_OK)
     rc = ath_fail(err, ATH_ERR, "%s: close: %s", s->tmp, strerror(errno));
   s->fd = -1;
-  if (rc == ATH_OK && rename(s->tmp, s->path) != 0)
-    rc = ath_fail(err, ATH_ERR, "rename %s -> %s: %s", s->tmp, s->path, strerror(errno));
-  if (rc == ATH_OK) rc = sync_dir(s->path, err);
+  if (rc == ATH_OK) rc = fs_publish(s->tmp, s->path, true, NULL, err);
   if (rc != ATH_OK) {
     pq_sink_discard(s);
     return rc;

@@ -3,10 +3,12 @@
 #include "pipeline/pipeline.h"
 #include "core/agree.h"
 
+#include "core/fsutil.h"
 #include "lake/lake.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,8 +69,15 @@ static int fetch(pipeline_ctx *c, const char *url, const char *path, const char 
     return ath_fail(err, ATH_ERR, "cannot download %s: %s", url,
                     cc != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(cc)) : strerror(errno));
   }
-  if (rename(part, path) != 0)
-    return ath_fail(err, ATH_ERR, "cannot rename %s: %s", part, strerror(errno));
+  int fd = open(part, O_RDONLY);
+  int synced = fd >= 0 && fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  if (!synced) {
+    unlink(part);
+    return ath_fail(err, ATH_ERR, "cannot sync %s: %s", part, strerror(errno));
+  }
+  int prc = fs_publish(part, path, true, NULL, err);
+  if (prc != ATH_OK) return prc;
   report_progress(c, "landing: downloaded %s: %.1f MB in %.2f s", name, (double)got / 1e6,
                   ath_now() - t0);
   return ATH_OK;
@@ -95,7 +104,7 @@ int landing_resolve(pipeline_ctx *c, const char *const *tables, int ntables, cha
   int rc = ATH_OK;
   double t0 = ath_now();
   if (c->rank == 0) {
-    rc = lake_mkdirs(dir, err);
+    rc = fs_mkdirs(dir, err);
     if (rc == ATH_OK)
       rc = curl_global_init(CURL_GLOBAL_DEFAULT) == 0
                ? ATH_OK

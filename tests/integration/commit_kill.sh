@@ -11,24 +11,31 @@ mpi 2 landing-to-bronze --source "$WORK/small" --lake "$WORK/lake" --quiet || fa
 before=$(cd "$WORK/lake/bronze" && find . -type f | sort | xargs md5sum)
 count_before=$(duck "SELECT count(*) FROM read_parquet('$WORK/lake/bronze/athlete_bio/*.parquet')")
 
-# Start a second, larger run and kill -9 one rank as soon as it writes a temporary folder.
-mpi 2 landing-to-bronze --source "$WORK/big" --lake "$WORK/lake" --quiet >"$WORK/run2.log" 2>&1 &
-launcher=$!
+# Start a second, larger run and kill -9 one rank as soon as it writes a temporary folder. On a
+# loaded machine the run may end between the look and the kill; then the lake is put back to
+# the small version and the attempt repeated.
 killed=0
-for _ in $(seq 1 600); do
-  if compgen -G "$WORK/lake/bronze/.athlete_*.tmp-*" >/dev/null ||
-    compgen -G "$WORK/lake/rejects/.athlete_*.tmp-*" >/dev/null; then
-    pid=$(pgrep -f "$ATHLETE_BIN landing-to-bronze --source $WORK/big" | tail -n 1 || true)
-    if [ -n "$pid" ]; then
-      kill -9 "$pid" && killed=1
-      break
+for attempt in 1 2 3 4 5; do
+  mpi 2 landing-to-bronze --source "$WORK/big" --lake "$WORK/lake" --quiet >"$WORK/run2.log" 2>&1 &
+  launcher=$!
+  while kill -0 "$launcher" 2>/dev/null; do
+    if compgen -G "$WORK/lake/bronze/.athlete_*.tmp-*" >/dev/null ||
+      compgen -G "$WORK/lake/rejects/.athlete_*.tmp-*" >/dev/null; then
+      for pid in $(pgrep -f "^$ATHLETE_BIN landing-to-bronze --source $WORK/big" || true); do
+        kill -9 "$pid" 2>/dev/null && killed=1 && break
+      done
+      [ "$killed" = 1 ] && break
     fi
-  fi
-  sleep 0.02
+    sleep 0.02
+  done
+  status=0
+  wait "$launcher" || status=$?
+  [ "$killed" = 1 ] && break
+  echo "attempt $attempt: the run ended before a rank could be killed; again"
+  mpi 2 landing-to-bronze --source "$WORK/small" --lake "$WORK/lake" --quiet || fail "reset run"
+  before=$(cd "$WORK/lake/bronze" && find . -type f | sort | xargs md5sum)
 done
-status=0
-wait "$launcher" || status=$?
-[ "$killed" = 1 ] || fail "never saw the second run write a temporary folder"
+[ "$killed" = 1 ] || fail "never managed to kill a rank while the second run wrote"
 [ "$status" != 0 ] || fail "the killed run exited 0"
 
 after=$(cd "$WORK/lake/bronze" && find . -type f -not -path './.*' | sort | xargs md5sum)

@@ -1,0 +1,26 @@
+/* Durable files: the one place that knows "temporary name, fsync, move into place, fsync the
+ * folder" (SPEC §7, §10), for the lake's tables, the Parquet writer, landing downloads and the
+ * generator. */
+#ifndef ATHLETE_CORE_FSUTIL_H
+#define ATHLETE_CORE_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/status.h"
+
+/* mkdir -p. */
+int fs_mkdirs(const char *path, ath_error *err);
+/* fsyncs a folder / the folder holding `path` (so a rename in it is durable). */
+int fs_sync_dir(const char *dir, ath_error *err);
+int fs_sync_parent(const char *path, ath_error *err);
+/* Moves the finished, already fsynced file `tmp` to `final` and fsyncs the folder. With
+ * `replace`, an existing `final` is replaced atomically (rename); without, an existing `final`
+ * is never touched: the move fails with *exists set (link, then unlink of tmp; the temporary
+ * file is removed either way). */
+int fs_publish(const char *tmp, const char *final, bool replace, bool *exists, ath_error *err);
+/* Writes p[0..n) to `path` durably: "<path>.tmp-<pid>", write, fsync, close, fs_publish. */
+int fs_write_file(const char *path, const void *p, size_t n, bool replace, bool *exists,
+                  ath_error *err);
+
+#endif
