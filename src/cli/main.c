@@ -8,6 +8,7 @@
 #include "kafka/mock.h"
 #include "kafka/topics.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/ingest.h"
 #include "pipeline/produce.h"
 
 #include <mpi.h>
@@ -109,13 +110,27 @@ static int cmd_produce(const cli_args *a, pipeline_ctx *c, ath_error *err) {
   return report_finish(c, rc, NULL, err);
 }
 
+static int cmd_ingest(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  ingest_opts o = {.kafka = &a->kafka,
+                   .topic = a->topics[0],
+                   .group = a->group,
+                   .table = a->produce_table,
+                   .batch_rows = a->batch_rows,
+                   .batch_ms = a->batch_ms,
+                   .until_idle_s = a->until_idle_s,
+                   .max_message_bytes = a->max_message_bytes};
+  int rc = stage_ingest(c, &o, err);
+  return report_finish(c, rc, NULL, err);
+}
+
 static const command commands[] = {
     {"run", cmd_run, OPTS_PIPELINE | OPTS_SOURCE, NEEDS_MPI,
      "landing -> bronze -> silver -> gold in one MPI job (tables stay in memory between stages)",
      "mpirun -np N athlete run --source DIR|URL [--lake DIR] [options]"},
-    {"landing-to-bronze", cmd_l2b, OPTS_PIPELINE | OPTS_SOURCE, NEEDS_MPI,
+    {"landing-to-bronze", cmd_l2b, OPTS_PIPELINE | OPTS_SOURCE | OPTS_TABLES, NEEDS_MPI,
      "read the two landing CSV files into bronze (raw strings) and rejects",
-     "mpirun -np N athlete landing-to-bronze --source DIR|URL [--lake DIR] [options]"},
+     "mpirun -np N athlete landing-to-bronze --source DIR|URL [--lake DIR] [--tables LIST] "
+     "[options]"},
     {"bronze-to-silver", cmd_b2s, OPTS_PIPELINE, NEEDS_MPI,
      "type, clean and deduplicate bronze into silver",
      "mpirun -np N athlete bronze-to-silver [--lake DIR] [options]"},
@@ -142,6 +157,12 @@ static const command commands[] = {
      NEEDS_MPI | NEEDS_KAFKA, "send a landing CSV's rows to a Kafka topic, one JSON message a row",
      "mpirun -np N athlete produce --topic T [--table athlete_event_results|athlete_bio] "
      "--source DIR|URL [--brokers LIST] [-X key=value]... [--lake DIR]"},
+    {"ingest", cmd_ingest, OPTS_KAFKA | OPTS_TOPIC | OPTS_INGEST | OPTS_LAKE | OPTS_REPORT,
+     NEEDS_MPI | NEEDS_KAFKA,
+     "land a Kafka topic in a stream table of the lake, exactly once (consumer group member)",
+     "[mpirun -np N] athlete ingest --topic T --group G [--lake DIR] [--table NAME] "
+     "[--batch-rows N] [--batch-ms MS] [--until-idle S] [--max-message-bytes B] "
+     "[--brokers LIST] [-X key=value]..."},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof *commands)
 

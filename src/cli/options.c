@@ -40,6 +40,12 @@ typedef enum opt_id {
   O_MOCK_TOPIC,
   O_BOOTSTRAP_FILE,
   O_CONTROL,
+  O_GROUP,
+  O_BATCH_ROWS,
+  O_BATCH_MS,
+  O_UNTIL_IDLE,
+  O_MAX_MESSAGE_BYTES,
+  O_TABLES,
 } opt_id;
 
 typedef struct opt_spec {
@@ -70,8 +76,17 @@ static const opt_spec options[] = {
      "seconds to reach the cluster, for each request and for each message's delivery "
      "(default 30)"},
     {O_TOPIC, "topic", 't', "NAME", OPTS_TOPIC, "the topic (topics: repeatable)"},
-    {O_TABLE, "table", 0, "NAME", OPTS_PRODUCE,
-     "landing table to send: athlete_event_results (default) or athlete_bio"},
+    {O_TABLE, "table", 0, "NAME", OPTS_PRODUCE | OPTS_INGEST,
+     "the table: athlete_event_results (default) or athlete_bio"},
+    {O_GROUP, "group", 'G', "ID", OPTS_INGEST, "the consumer group (required)"},
+    {O_BATCH_ROWS, "batch-rows", 0, "N", OPTS_INGEST,
+     "commit a batch after this many messages (default 100000)"},
+    {O_BATCH_MS, "batch-ms", 0, "MS", OPTS_INGEST,
+     "... or this many milliseconds after its first message (default 5000)"},
+    {O_UNTIL_IDLE, "until-idle", 0, "S", OPTS_INGEST,
+     "exit 0 when no message arrived for S seconds (default: run until SIGTERM/SIGINT)"},
+    {O_MAX_MESSAGE_BYTES, "max-message-bytes", 0, "B", OPTS_INGEST,
+     "larger messages are rejects (default 1048576)"},
     {O_TRANSACTION_MS, "transaction-ms", 0, "MS", OPTS_PRODUCE,
      "each rank commits a Kafka transaction this often (default 1000; 0: idempotent producer "
      "without transactions)"},
@@ -93,6 +108,8 @@ static const opt_spec options[] = {
      "write the bootstrap list to FILE (removed at exit)"},
     {O_CONTROL, "control", 0, "FIFO", OPTS_MOCK,
      "also read control commands from this FIFO (created if missing, removed at exit)"},
+    {O_TABLES, "tables", 0, "LIST", OPTS_TABLES,
+     "land only these tables, comma-separated (default athlete_bio,athlete_event_results)"},
     {O_FORMATS, "formats", 0, "LIST", OPTS_WRITE,
      "output formats, comma-separated: parquet,hdf5 (default both; the stage commands read the "
      "previous layer's hdf5 file, or its parquet parts when it has none)"},
@@ -175,6 +192,23 @@ static int parse_formats(const char *v, pipeline_opts *p, ath_error *err) {
       return ath_fail(err, ATH_EUSAGE, "--formats: unknown format '%s' (parquet, hdf5)", t);
   }
   if (!p->parquet && !p->hdf5) return ath_fail(err, ATH_EUSAGE, "--formats: name at least one");
+  return ATH_OK;
+}
+
+static int parse_tables(const char *v, pipeline_opts *p, ath_error *err) {
+  p->tables = 0;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", v);
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    int i = 0;
+    while (i < NTABLES && strcmp(pipeline_tables[i], t) != 0)
+      i++;
+    if (i == NTABLES)
+      return ath_fail(err, ATH_EUSAGE, "--tables: unknown table '%s' (%s, %s)", t,
+                      pipeline_tables[0], pipeline_tables[1]);
+    p->tables |= 1u << i;
+  }
+  if (!p->tables) return ath_fail(err, ATH_EUSAGE, "--tables: name at least one table");
   return ATH_OK;
 }
 
@@ -298,6 +332,24 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
   case O_CONTROL:
     a->control = v;
     break;
+  case O_GROUP:
+    a->group = v;
+    break;
+  case O_BATCH_ROWS:
+    if ((rc = parse_int(o->name, v, 1, 100000000, &n, err)) == ATH_OK) a->batch_rows = n;
+    break;
+  case O_BATCH_MS:
+    if ((rc = parse_int(o->name, v, 1, 3600000, &n, err)) == ATH_OK) a->batch_ms = (int)n;
+    break;
+  case O_UNTIL_IDLE:
+    rc = parse_double(o->name, v, 0.1, 86400, &a->until_idle_s, err);
+    break;
+  case O_MAX_MESSAGE_BYTES:
+    if ((rc = parse_int(o->name, v, 1, 1 << 30, &n, err)) == ATH_OK) a->max_message_bytes = n;
+    break;
+  case O_TABLES:
+    rc = parse_tables(v, p, err);
+    break;
   }
   return rc;
 }
@@ -322,9 +374,11 @@ static int check_required(unsigned groups, const cli_args *a, ath_error *err) {
   if ((groups & OPTS_GEN) && !a->out) return ath_fail(err, ATH_EUSAGE, "--out DIR is required");
   if ((groups & OPTS_SHOW) && !a->table)
     return ath_fail(err, ATH_EUSAGE, "name a table, e.g. gold/avg_stats");
-  if ((groups & OPTS_PRODUCE) && a->ntopics != 1)
+  if ((groups & (OPTS_PRODUCE | OPTS_INGEST)) && a->ntopics != 1)
     return ath_fail(err, ATH_EUSAGE, "name one topic: --topic NAME");
-  if ((groups & OPTS_PRODUCE) && !table_desc_find(a->produce_table))
+  if ((groups & OPTS_INGEST) && !a->group)
+    return ath_fail(err, ATH_EUSAGE, "name the consumer group: --group ID");
+  if ((groups & (OPTS_PRODUCE | OPTS_INGEST)) && !table_desc_find(a->produce_table))
     return ath_fail(err, ATH_EUSAGE, "--table: '%s' is not athlete_event_results or athlete_bio",
                     a->produce_table);
   if ((groups & OPTS_TOPICS) && !a->action)
@@ -342,6 +396,9 @@ int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *er
   a->produce_table = TABLE_RESULTS;
   a->transaction_ms = 1000;
   a->mock_brokers = 3;
+  a->batch_rows = 100000;
+  a->batch_ms = 5000;
+  a->max_message_bytes = 1 << 20;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (arg[0] != '-' || arg[1] == '\0') {

@@ -26,6 +26,8 @@ enum {
   OPTS_PRODUCE = 1u << 11,  /* --table; exactly one --topic */
   OPTS_TOPICS = 1u << 12,   /* ACTION, --partitions, --replication-factor, --config, ... */
   OPTS_MOCK = 1u << 13,     /* --brokers N, --topic NAME[:P[:R]], --bootstrap-file, --control */
+  OPTS_INGEST = 1u << 14,   /* --group, --batch-rows, --batch-ms, --until-idle, ...; one --topic */
+  OPTS_TABLES = 1u << 15,   /* --tables LIST */
   OPTS_PIPELINE = OPTS_LAKE | OPTS_WRITE | OPTS_REPORT | OPTS_TRANSFORM | OPTS_REJECTS,
 };
 
@@ -44,9 +46,13 @@ typedef struct cli_args {
   kafka_opts kafka;
   const char *topics[CLI_MAX_LIST]; /* --topic, in order */
   int ntopics;
-  const char *produce_table; /* produce --table */
-  int transaction_ms;        /* produce --transaction-ms */
-  const char *action;        /* topics: list|describe|create|delete */
+  const char *produce_table; /* produce, ingest --table */
+  const char *group;         /* ingest --group */
+  int64_t batch_rows, max_message_bytes;
+  int batch_ms;
+  double until_idle_s;
+  int transaction_ms; /* produce --transaction-ms */
+  const char *action; /* topics: list|describe|create|delete */
   int partitions, replication;
   const char *configs[CLI_MAX_LIST]; /* topics create --config k=v */
   int nconfigs;

@@ -1,6 +1,8 @@
 #include "core/fsutil.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,4 +90,19 @@ int fs_write_file(const char *path, const void *p, size_t n, bool replace, bool 
     return rc;
   }
   return fs_publish(tmp, path, replace, exists, err);
+}
+
+void fs_host_name(char *out, size_t n) {
+  if (gethostname(out, n) != 0 || !out[0]) snprintf(out, n, "host");
+  out[n - 1] = '\0';
+  for (char *p = out; *p; p++)
+    if (*p == '-' || *p == '/' || *p == '.') *p = '_';
+}
+
+bool fs_writer_gone(const char *path, const char *host, long pid) {
+  char me[256];
+  fs_host_name(me, sizeof me);
+  if (host && strcmp(host, me) == 0 && pid > 0) return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+  struct stat st;
+  return stat(path, &st) == 0 && time(NULL) - st.st_mtime > 24 * 3600;
 }

@@ -23,4 +23,11 @@ int fs_publish(const char *tmp, const char *final, bool replace, bool *exists, a
 int fs_write_file(const char *path, const void *p, size_t n, bool replace, bool *exists,
                   ath_error *err);
 
+/* This host's name with '-', '.' and '/' made '_' (for file names that carry it). */
+void fs_host_name(char *out, size_t n);
+/* True when the process that wrote `path`, named in it by `host` and `pid`, is gone: a
+ * process of this host that no longer runs, or (other hosts, or no name: no way to ask) a file
+ * untouched for a day. */
+bool fs_writer_gone(const char *path, const char *host, long pid);
+
 #endif

@@ -4,9 +4,9 @@
 
 #include "core/fsutil.h"
 #include "core/json.h"
+#include "lake/stream.h"
 
 #include <dirent.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,25 +53,13 @@ int lake_remove_tree(const char *path, ath_error *err) {
   return rc;
 }
 
-/* This host's name, for temporary folder names. */
-static void host_name(char *out, size_t n) {
-  if (gethostname(out, n) != 0 || !out[0]) snprintf(out, n, "host");
-  out[n - 1] = '\0';
-  for (char *p = out; *p; p++)
-    if (*p == '-' || *p == '/' || *p == '.') *p = '_';
-}
-
 /* True when the writer that named a temporary folder ".<table>.tmp-<host>-<pid>-<time>" is
- * gone: a process of this host that no longer runs, or (other hosts: no way to ask) a folder
- * untouched for a day. */
+ * gone (see fs_writer_gone). */
 static bool writer_gone(const char *path, const char *suffix) {
-  char me[256], host[256];
-  host_name(me, sizeof me);
+  char host[256];
   long pid = 0;
-  struct stat st;
-  if (sscanf(suffix, "%255[^-]-%ld-", host, &pid) == 2 && strcmp(host, me) == 0)
-    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-  return stat(path, &st) == 0 && time(NULL) - st.st_mtime > 24 * 3600;
+  if (sscanf(suffix, "%255[^-]-%ld-", host, &pid) != 2) host[0] = '\0';
+  return fs_writer_gone(path, host, pid);
 }
 
 /* Removes <layer_dir>/.<table>.tmp-* left behind by killed runs, but never the folder of a
@@ -104,10 +92,15 @@ int lake_begin(MPI_Comm comm, const char *lake, const char *layer, const char *t
     char layer_dir[LAKE_PATH_MAX];
     snprintf(layer_dir, sizeof layer_dir, "%s/%s", lake, layer);
     rc = fs_mkdirs(layer_dir, err);
+    if (rc == ATH_OK && stream_is_table(t->final_dir))
+      rc = ath_fail(err, ATH_ERR,
+                    "%s is a stream table (written by ingest) and is never replaced by a batch "
+                    "stage: land the other tables alone with --tables, or use another --lake",
+                    t->final_dir);
     if (rc == ATH_OK) {
       remove_stale(layer_dir, table);
       char host[128];
-      host_name(host, sizeof host);
+      fs_host_name(host, sizeof host);
       snprintf(t->tmp_dir, sizeof t->tmp_dir, "%s/.%s.tmp-%s-%ld-%ld", layer_dir, table, host,
                (long)getpid(), (long)time(NULL));
       if (mkdir(t->tmp_dir, 0777) != 0)

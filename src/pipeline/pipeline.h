@@ -52,6 +52,7 @@ typedef struct pipeline_opts {
   silver_options silver;
   size_t round_bytes;   /* shuffle round size per rank */
   int64_t timestamp_us; /* the run's start (or SOURCE_DATE_EPOCH), same on every rank */
+  unsigned tables;      /* landing-to-bronze --tables: bit i = pipeline_tables[i] */
 } pipeline_opts;
 
 /* One line of the summary: a stage's work on one table. */

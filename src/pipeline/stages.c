@@ -63,10 +63,14 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
 
 int stage_landing_to_bronze(pipeline_ctx *c, layer_tables *out, ath_error *err) {
   char paths[NTABLES][4096];
-  int rc = landing_resolve(c, pipeline_tables, NTABLES, paths, err);
+  const char *names[NTABLES] = {NULL};
+  int idx[NTABLES] = {0}, n = 0;
+  for (int i = 0; i < NTABLES; i++)
+    if (c->o->tables & (1u << i)) idx[n] = i, names[n++] = pipeline_tables[i];
+  int rc = landing_resolve(c, names, n, paths, err);
   layer_tables got = {{NULL}};
-  for (int i = 0; rc == ATH_OK && i < NTABLES; i++)
-    rc = bronze_table(c, i, paths[i], &got.t[i], err);
+  for (int k = 0; rc == ATH_OK && k < n; k++)
+    rc = bronze_table(c, idx[k], paths[k], &got.t[idx[k]], err);
   if (rc == ATH_OK && out)
     *out = got;
   else

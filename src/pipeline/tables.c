@@ -3,6 +3,7 @@
 
 #include "h5/h5table.h"
 #include "lake/lake.h"
+#include "lake/stream.h"
 #include "parquet/parquet.h"
 
 #include <dirent.h>
@@ -52,6 +53,7 @@ void pipeline_opts_default(pipeline_opts *o) {
   o->progress = PROGRESS_AUTO;
   silver_options_default(&o->silver);
   o->round_bytes = (size_t)64 << 20;
+  o->tables = (1u << NTABLES) - 1;
   const char *sde = getenv("SOURCE_DATE_EPOCH");
   if (sde && *sde) {
     o->timestamp_us = strtoll(sde, NULL, 10) * 1000000;
@@ -219,18 +221,17 @@ static void free_names(char **names, int n) {
   free(names);
 }
 
-/* Collective: reads a table from its Parquet parts, rank r of n its rows [r*N/n, (r+1)*N/n) of
- * the parts in order. */
-static int read_parts(MPI_Comm comm, const char *dir, batch **out, ath_error *err) {
+/* Collective: reads the Parquet files `names` (in order) in `dir`, rank r of n its rows
+ * [r*N/n, (r+1)*N/n) of them all. */
+static int read_files(MPI_Comm comm, const char *dir, char **names, int n, batch **out,
+                      ath_error *err) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  char **names = NULL;
-  int n = 0;
-  int rc = list_parts(dir, &names, &n, err);
+  int rc = ATH_OK;
   pq_reader **r = xcalloc((size_t)n + 1, sizeof *r);
   int64_t total = 0;
-  char path[LAKE_PATH_MAX + 300];
+  char path[LAKE_PATH_MAX + 900];
   for (int i = 0; rc == ATH_OK && i < n; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     rc = pq_reader_open(path, &r[i], err);
@@ -247,11 +248,66 @@ static int read_parts(MPI_Comm comm, const char *dir, batch **out, ath_error *er
   for (int i = 0; i < n; i++)
     pq_reader_close(r[i]);
   free(r);
-  free_names(names, n);
   if (rc != ATH_OK) {
     batch_free(*out);
     *out = NULL;
   }
+  return rc;
+}
+
+static int read_parts(MPI_Comm comm, const char *dir, batch **out, ath_error *err) {
+  char **names = NULL;
+  int n = 0;
+  int rc = list_parts(dir, &names, &n, err);
+  if (rc == ATH_OK) rc = read_files(comm, dir, names, n, out, err);
+  free_names(names, n);
+  return rc;
+}
+
+/* Collective: reads a stream table (lake/stream.h): the files its commit log lists, as of the
+ * entry rank 0 saw last, without the lineage columns (names starting with '_'). */
+static int read_stream(MPI_Comm comm, const char *dir, const char *table, batch **out, char *used,
+                       size_t usedn, ath_error *err) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  stream_log log = {0};
+  int64_t seq = -1;
+  int rc = rank == 0 ? stream_load(&log, dir, false, -1, NULL, NULL, err) : ATH_OK;
+  if (rank == 0 && rc == ATH_OK) seq = log.seq;
+  rc = ath_agree(comm, rc, err);
+  if (rc == ATH_OK)
+    rc = ath_agree(comm, ATH_MPI(MPI_Bcast(&seq, 1, MPI_INT64_T, 0, comm), err), err);
+  if (rc == ATH_OK && rank != 0) rc = stream_load(&log, dir, false, seq, NULL, NULL, err);
+  rc = ath_agree(comm, rc, err);
+  snprintf(used, usedn, "%s/_log/%020lld.json", dir, (long long)seq);
+  if (rc == ATH_OK && log.nfiles == 0) {
+    /* No rows yet: the table's bronze columns. */
+    const table_desc *d = table_desc_find(table);
+    field_def f[64];
+    int nf = 0;
+    for (int i = 0; d && i < d->nrequired && nf < 64; i++)
+      f[nf++] = (field_def){d->required[i], COL_STRING, true};
+    *out = batch_new(f, nf);
+  } else if (rc == ATH_OK) {
+    char **names = xcalloc((size_t)log.nfiles, sizeof *names);
+    for (int i = 0; i < log.nfiles; i++)
+      names[i] = log.files[i].name;
+    rc = ath_agree(comm, read_files(comm, dir, names, log.nfiles, out, err), err);
+    free(names);
+  }
+  if (rc == ATH_OK) {
+    const char *keep[64];
+    int nk = 0;
+    for (int i = 0; i < (*out)->ncols && nk < 64; i++)
+      if ((*out)->cols[i].name[0] != '_') keep[nk++] = (*out)->cols[i].name;
+    char *copy[64];
+    for (int i = 0; i < nk; i++)
+      copy[i] = xstrdup(keep[i]);
+    batch_keep_columns(*out, (const char *const *)copy, nk);
+    for (int i = 0; i < nk; i++)
+      free(copy[i]);
+  }
+  stream_log_free(&log);
   return rc;
 }
 
@@ -263,6 +319,10 @@ int table_read_files(MPI_Comm comm, const char *dir, const char *table, batch **
   int rc = ATH_MPI(MPI_Allreduce(MPI_IN_PLACE, &has_h5, 1, MPI_INT, MPI_MIN, comm), err);
   if ((rc = ath_agree(comm, rc, err)) != ATH_OK) return rc;
   if (has_h5) return h5_read_table(comm, used, out, err);
+  int is_stream = stream_is_table(dir);
+  rc = ATH_MPI(MPI_Allreduce(MPI_IN_PLACE, &is_stream, 1, MPI_INT, MPI_MAX, comm), err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) return rc;
+  if (is_stream) return read_stream(comm, dir, table, out, used, n, err);
   snprintf(used, n, "%s", dir);
   return ath_agree(comm, read_parts(comm, dir, out, err), err);
 }

@@ -1,0 +1,42 @@
+/* `ingest`: a Kafka topic into a stream table, exactly once (SPEC §10).
+ *
+ * Each process (each MPI rank) is its own member of the consumer group G, with manual offsets
+ * (enable.auto.commit=false, read_committed). On assignment a member claims its partitions in
+ * the table's commit log, removes their orphan files and seeks each partition to the offset
+ * after the last one the log records (the group's committed offset is ignored: it is written
+ * after each durable batch, for monitoring tools, and never read). Messages decode into the
+ * table's bronze columns (json_row.h) plus three lineage columns: _source and _source_offset
+ * (the athlete.source and athlete.offset headers: the row's identity) and _kafka_offset. A row
+ * whose identity is already in the table, or in the open batch, is dropped; a message that
+ * cannot be decoded, or is larger than --max-message-bytes, is a reject (topic, partition,
+ * offset, reason, raw text or raw_hex, size). A batch is cut after --batch-rows messages or
+ * --batch-ms milliseconds, before partitions are revoked, on SIGTERM/SIGINT, when --until-idle
+ * seconds passed without a message, and when another rank stopped (on an error, every rank
+ * stops after committing what it holds): one Parquet file per partition, one commit log entry
+ * (stream.h), then the group commit. A batch whose commit finds that another writer took over
+ * one of its partitions, or landed one of its rows meanwhile, is abandoned and re-read. */
+#ifndef ATHLETE_PIPELINE_INGEST_H
+#define ATHLETE_PIPELINE_INGEST_H
+
+#include <stdint.h>
+
+#include "kafka/kafka.h"
+#include "pipeline/pipeline.h"
+
+typedef struct ingest_opts {
+  const kafka_opts *kafka;
+  const char *topic;
+  const char *group;
+  const char *table;         /* athlete_event_results (default) or athlete_bio */
+  int64_t batch_rows;        /* cut a batch after this many messages (default 100000) */
+  int batch_ms;              /* ... or this many milliseconds after its first (default 5000) */
+  double until_idle_s;       /* exit after this long without a message (0: run until stopped) */
+  int64_t max_message_bytes; /* larger values are rejects (default 1 MiB) */
+} ingest_opts;
+
+/* Collective only at its end (each rank consumes on its own). Returns ATH_OK after a signal,
+ * --until-idle, or the end of the input with --until-idle; ATH_ERR naming the rank on a
+ * failure (unreachable brokers, a missing topic, a write error, a damaged log). */
+int stage_ingest(pipeline_ctx *c, const ingest_opts *io, ath_error *err);
+
+#endif
