@@ -51,7 +51,7 @@ def main():
             if a2 <= b1:
                 sys.exit("partition %d: %s [%d, %d] overlaps %s [%d, %d]" % (p, n1, a1, b1, n2, a2, b2))
     seen = 0
-    with open(kcat) as f:
+    with open(kcat, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
             m = json.loads(line)
             rs = ranges.get(m["partition"], [])
