@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STOP_TAG 7101 /* a rank tells the others to stop (after its failure) */
-#define RAW_MAX  4096
+#define STOP_TAG    7101 /* a rank tells the others to stop (after its failure) */
+#define RAW_MAX     4096
+#define JOIN_WAIT_S 20.0 /* --until-idle waits at least this long for a first assignment */
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) {
@@ -111,6 +113,7 @@ typedef struct ingester {
   ath_error err;
   /* counts */
   int64_t msgs, rows, rejects, dupes, unknown_keys, batches, abandoned, bytes;
+  bool assigned;         /* partitions were assigned at least once */
   int64_t progress_msgs; /* g->msgs at the last progress line */
   double t0, last_msg, last_progress;
 } ingester;
@@ -499,6 +502,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     take_partitions(g, parts);
     g->last_msg = ath_now(); /* --until-idle counts from an assignment, too */
+    g->assigned = true;
     rd_kafka_error_t *e = NULL;
     if (coop)
       e = rd_kafka_incremental_assign(rk, parts);
@@ -660,7 +664,9 @@ static int consume(ingester *g, stopper *sp) {
     if (g->open_msgs >= o->batch_rows ||
         (g->open_msgs > 0 && (now - g->open_since) * 1000 >= o->batch_ms))
       flush(g);
-    if (o->until_idle_s > 0 && now - g->last_msg >= o->until_idle_s) break;
+    /* Before the first assignment, the group join (seconds, on any broker) is not idleness. */
+    double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, JOIN_WAIT_S);
+    if (o->until_idle_s > 0 && now - g->last_msg >= idle) break;
     progress(g, false);
   }
   flush(g); /* the open batch, before the partitions go */

@@ -30,7 +30,9 @@ typedef struct ingest_opts {
   const char *table;         /* athlete_event_results (default) or athlete_bio */
   int64_t batch_rows;        /* cut a batch after this many messages (default 100000) */
   int batch_ms;              /* ... or this many milliseconds after its first (default 5000) */
-  double until_idle_s;       /* exit after this long without a message (0: run until stopped) */
+  double until_idle_s;       /* exit after this long without a message or an assignment (0: run
+                                until stopped); before the first assignment at least 20 s, for
+                                the group join */
   int64_t max_message_bytes; /* larger values are rejects (default 1 MiB) */
 } ingest_opts;
 
