@@ -15,6 +15,7 @@
 
 #define LOG_DIR     "_log"
 #define REJECTS_DIR "_rejects"
+#define NO_ENTRY    (-1) /* read_entry: there is no entry of that number */
 
 bool stream_is_table(const char *dir) {
   char p[4200];
@@ -209,13 +210,14 @@ static void apply_entry(stream_log *log, const stream_entry *e) {
   log->seq = e->seq;
 }
 
-/* Reads entry `seq` into *e. Returns ATH_OK, ATH_ERR (with err), or 1 when it does not exist. */
+/* Reads entry `seq` into *e. Returns ATH_OK, ATH_ERR (with err), or NO_ENTRY when it does not
+ * exist. */
 static int read_entry(stream_log *log, int64_t seq, stream_entry *e, ath_error *err) {
   char path[4300];
   entry_path(log, seq, path, sizeof path);
   FILE *f = fopen(path, "rb");
   if (!f) {
-    if (errno == ENOENT) return 1;
+    if (errno == ENOENT) return NO_ENTRY;
     return ath_fail(err, ATH_ERR, "%s: %s", path, strerror(errno));
   }
   char *buf = NULL;
@@ -246,7 +248,7 @@ static int read_entry(stream_log *log, int64_t seq, stream_entry *e, ath_error *
                     strerror(errno));
   log->repaired++;
   fprintf(stderr, "athlete: %s: removed a damaged last commit log entry (never completed)\n", path);
-  return 1;
+  return NO_ENTRY;
 }
 
 /* Reads entries after log->seq (up to `upto`, -1: all), applying each and passing it to fn. */
@@ -256,7 +258,7 @@ static int read_new(stream_log *log, int64_t upto, stream_entry_fn fn, void *arg
   for (int64_t seq = log->seq + 1; upto < 0 || seq <= upto; seq++) {
     stream_entry e;
     int rc = read_entry(log, seq, &e, err);
-    if (rc == 1) break;
+    if (rc == NO_ENTRY) break;
     if (rc != ATH_OK) return rc;
     if (fn) fn(arg, &e);
     if (mine && strcmp(e.writer, mine->writer) != 0) {
