@@ -686,8 +686,8 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
   lake_table_dir(c->o->lake, "bronze", o->table, g.dir, sizeof g.dir);
   g.schema = table_schema(g.desc);
   g.nbronze = g.desc->nrequired;
-  json_row_dec_init(&g.dec, &g.view);
   g.view = (batch){.ncols = g.nbronze, .cols = g.schema->cols};
+  json_row_dec_init(&g.dec, &g.view); /* sized for the view's columns */
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
