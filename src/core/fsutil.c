@@ -68,8 +68,11 @@ int fs_publish(const char *tmp, const char *final, bool replace, bool *exists, a
 
 int fs_write_file(const char *path, const void *p, size_t n, bool replace, bool *exists,
                   ath_error *err) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+  char tmp[4400], host[128];
+  fs_host_name(host, sizeof host);
+  const char *slash = strrchr(path, '/');
+  int dl = slash ? (int)(slash - path + 1) : 0;
+  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%s-%ld", dl, path, path + dl, host, (long)getpid());
   int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return ath_fail(err, ATH_ERR, "cannot create %s: %s", tmp, strerror(errno));
   int rc = ATH_OK;

@@ -19,7 +19,8 @@ int fs_sync_parent(const char *path, ath_error *err);
  * is never touched: the move fails with *exists set (link, then unlink of tmp; the temporary
  * file is removed either way). */
 int fs_publish(const char *tmp, const char *final, bool replace, bool *exists, ath_error *err);
-/* Writes p[0..n) to `path` durably: "<path>.tmp-<pid>", write, fsync, close, fs_publish. */
+/* Writes p[0..n) to `path` durably: a hidden temporary ".<name>.tmp-<host>-<pid>" beside it
+ * (fs_writer_gone can tell when its writer is gone), write, fsync, close, fs_publish. */
 int fs_write_file(const char *path, const void *p, size_t n, bool replace, bool *exists,
                   ath_error *err);
 

@@ -113,14 +113,16 @@ int lake_begin(MPI_Comm comm, const char *lake, const char *layer, const char *t
   return ath_agree(comm, rc, err);
 }
 
-static int fsync_path(const char *path, ath_error *err) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return ath_fail(err, ATH_ERR, "cannot open %s: %s", path, strerror(errno));
-  int rc = fsync(fd) == 0 || errno == EINVAL
-               ? ATH_OK
-               : ath_fail(err, ATH_ERR, "fsync %s: %s", path, strerror(errno));
-  close(fd);
-  return rc;
+void lake_write_schema_json(FILE *f, const batch *schema) {
+  fputs("[", f);
+  for (int i = 0; i < schema->ncols; i++) {
+    const column *c = &schema->cols[i];
+    fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+    json_write_cstr(f, c->name);
+    fprintf(f, ", \"type\": \"%s\", \"nullable\": %s}", col_type_name(c->type),
+            c->nullable ? "true" : "false");
+  }
+  fputs("\n  ]", f);
 }
 
 static void write_manifest_json(FILE *f, const lake_txn *t, const int64_t *rows, const int *parts,
@@ -137,15 +139,9 @@ static void write_manifest_json(FILE *f, const lake_txn *t, const int64_t *rows,
   json_write_cstr(f, info ? info->formats : NULL);
   fputs(",\n  \"compression\": ", f);
   json_write_cstr(f, info ? info->compression : NULL);
-  fputs(",\n  \"schema\": [", f);
-  for (int i = 0; i < schema->ncols; i++) {
-    const column *c = &schema->cols[i];
-    fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-    json_write_cstr(f, c->name);
-    fprintf(f, ", \"type\": \"%s\", \"nullable\": %s}", col_type_name(c->type),
-            c->nullable ? "true" : "false");
-  }
-  fputs("\n  ],\n  \"partitions\": [", f);
+  fputs(",\n  \"schema\": ", f);
+  lake_write_schema_json(f, schema);
+  fputs(",\n  \"partitions\": [", f);
   int first = 1;
   for (int r = 0; r < nranks; r++) {
     if (!parts[r]) continue;
@@ -202,11 +198,7 @@ static int publish(lake_txn *t, ath_error *err) {
   } else {
     lake_remove_tree(t->tmp_dir, NULL); /* now holds the previous version */
   }
-  char parent[LAKE_PATH_MAX];
-  snprintf(parent, sizeof parent, "%s", t->final_dir);
-  char *slash = strrchr(parent, '/');
-  if (slash) *slash = '\0';
-  return fsync_path(parent, err);
+  return fs_sync_parent(t->final_dir, err);
 }
 
 int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *local_err,
@@ -232,7 +224,7 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
         lake_file(t, "_SUCCESS", p, sizeof p);
         rc = write_synced(p, t, NULL, NULL, 0, NULL, NULL, err);
       }
-      if (rc == ATH_OK) rc = fsync_path(t->tmp_dir, err);
+      if (rc == ATH_OK) rc = fs_sync_dir(t->tmp_dir, err);
       if (rc == ATH_OK) rc = publish(t, err);
     }
     if (rc != ATH_OK) lake_remove_tree(t->tmp_dir, NULL);

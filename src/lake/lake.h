@@ -13,6 +13,7 @@
 
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/batch.h"
 #include "core/status.h"
@@ -67,6 +68,9 @@ void lake_part_file(const lake_txn *t, int part, char *out, size_t n);
 int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *local_err,
                 int64_t part_rows, int wrote_part, const batch *schema,
                 const lake_manifest_info *info, ath_error *err);
+
+/* Writes a table's schema as the manifests hold it: a JSON array of {name, type, nullable}. */
+void lake_write_schema_json(FILE *f, const batch *schema);
 
 /* Returns ATH_OK when <lake>/<layer>/<table>/_SUCCESS exists, else ATH_ERR naming it. */
 int lake_require(const char *lake, const char *layer, const char *table, ath_error *err);

@@ -3,6 +3,7 @@
 
 #include "core/fsutil.h"
 #include "core/json.h"
+#include "lake/lake.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -174,6 +175,7 @@ static void entry_write(FILE *f, const stream_entry *e) {
 
 void stream_log_free(stream_log *log) {
   free(log->files);
+  free(log->rejects_files);
   free(log->next);
   memset(log, 0, sizeof *log);
 }
@@ -190,11 +192,16 @@ int64_t stream_next_offset(const stream_log *log, const char *topic, int32_t par
   return r ? r->last + 1 : -1;
 }
 
+static void append_files(stream_file **to, int *n, size_t *cap, const stream_file *from, int k) {
+  grow_array((void **)to, cap, (size_t)*n + (size_t)k, sizeof **to);
+  for (int i = 0; i < k; i++)
+    (*to)[(*n)++] = from[i];
+}
+
 static void apply_entry(stream_log *log, const stream_entry *e) {
-  for (int i = 0; i < e->nfiles; i++) {
-    grow_array((void **)&log->files, &log->cap_files, (size_t)log->nfiles + 1, sizeof *log->files);
-    log->files[log->nfiles++] = e->files[i];
-  }
+  append_files(&log->files, &log->nfiles, &log->cap_files, e->files, e->nfiles);
+  append_files(&log->rejects_files, &log->nrejects_files, &log->cap_rejects_files, e->rejects_files,
+               e->nrejects_files);
   for (int i = 0; i < e->nranges; i++) {
     stream_range *r = next_of(log, e->ranges[i].topic, e->ranges[i].partition);
     if (!r) {
@@ -296,43 +303,21 @@ int stream_load(stream_log *log, const char *dir, bool create, int64_t upto, str
 
 /* ---- files -------------------------------------------------------------------------------- */
 
-/* Writes bytes to a hidden temporary name beside `final`, fsyncs, and publishes it without
- * replacing anything. */
-static int put_durable(const char *final, const void *bytes, size_t n, bool *exists,
-                       ath_error *err) {
-  char tmp[4400], host[128];
-  fs_host_name(host, sizeof host);
-  const char *slash = strrchr(final, '/');
-  int dl = slash ? (int)(slash - final + 1) : 0;
-  snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%s-%ld", dl, final, final + dl, host, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return ath_fail(err, ATH_ERR, "cannot create %s: %s", tmp, strerror(errno));
-  bool bad = (n && fwrite(bytes, 1, n, f) != n) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-  int saved = errno;
-  if (fclose(f) != 0 && !bad) bad = true, saved = errno;
-  if (bad) {
-    unlink(tmp);
-    return ath_fail(err, ATH_ERR, "cannot write %s: %s", tmp, strerror(saved));
-  }
-  return fs_publish(tmp, final, false, exists, err);
-}
-
 int stream_put_file(const stream_log *log, const char *name, const void *bytes, size_t n,
                     bool *exists, ath_error *err) {
   char path[4700];
   snprintf(path, sizeof path, "%s/%s", log->dir, name);
-  return put_durable(path, bytes, n, exists, err);
+  return fs_write_file(path, bytes, n, false, exists, err);
 }
 
-static bool listed(const stream_log *log, const char *name) {
-  for (int i = log->nfiles - 1; i >= 0; i--)
-    if (strcmp(log->files[i].name, name) == 0) return true;
+static bool listed(const stream_file *files, int n, const char *name) {
+  for (int i = n - 1; i >= 0; i--)
+    if (strcmp(files[i].name, name) == 0) return true;
   return false;
 }
 
 /* Removes orphans of "<topic>+<partition>+" in dir (rejects: under REJECTS_DIR). */
-static int remove_in(const stream_log *log, const char *sub, const char *prefix,
-                     const char *const *keep, int nkeep) {
+static int remove_in(const stream_log *log, const char *sub, const char *prefix) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s%s%s", log->dir, sub ? "/" : "", sub ? sub : "");
   DIR *d = opendir(dir);
@@ -346,10 +331,8 @@ static int remove_in(const stream_log *log, const char *sub, const char *prefix,
     snprintf(rel, sizeof rel, "%s%s%s", sub ? sub : "", sub ? "/" : "", nm);
     bool gone = false;
     if (strncmp(nm, prefix, pl) == 0) {
-      bool kept = false;
-      for (int i = 0; i < nkeep && !kept; i++)
-        kept = strcmp(keep[i], rel) == 0;
-      gone = !kept && !listed(log, rel);
+      gone = !listed(log->files, log->nfiles, rel) &&
+             !listed(log->rejects_files, log->nrejects_files, rel);
     } else if (nm[0] == '.' && strncmp(nm + 1, prefix, pl) == 0) {
       const char *t = strstr(nm, ".tmp-");
       char host[256];
@@ -363,41 +346,10 @@ static int remove_in(const stream_log *log, const char *sub, const char *prefix,
   return removed;
 }
 
-/* The names of every rejects file the log lists (kept out of stream_log: readers never need
- * them), gathered by a pass over the entries. */
-typedef struct names {
-  char **v;
-  int n;
-} names;
-
-static void gather_rejects(void *arg, const stream_entry *e) {
-  names *nm = arg;
-  for (int i = 0; i < e->nrejects_files; i++) {
-    nm->v = xrealloc(nm->v, ((size_t)nm->n + 1) * sizeof *nm->v);
-    nm->v[nm->n++] = xstrdup(e->rejects_files[i].name);
-  }
-}
-
 int stream_remove_orphans(const stream_log *log, const char *topic, int32_t partition) {
   char prefix[300];
   snprintf(prefix, sizeof prefix, "%s+%" PRId32 "+", topic, partition);
-  names keep = {0};
-  stream_log again = {0};
-  ath_error ignored = {0};
-  if (stream_load(&again, log->dir, false, log->seq, gather_rejects, &keep, &ignored) != ATH_OK) {
-    stream_log_free(&again);
-    for (int i = 0; i < keep.n; i++)
-      free(keep.v[i]);
-    free(keep.v);
-    return 0; /* cannot tell what is listed: remove nothing */
-  }
-  int removed = remove_in(log, NULL, prefix, NULL, 0) +
-                remove_in(log, REJECTS_DIR, prefix, (const char *const *)keep.v, keep.n);
-  stream_log_free(&again);
-  for (int i = 0; i < keep.n; i++)
-    free(keep.v[i]);
-  free(keep.v);
-  return removed;
+  return remove_in(log, NULL, prefix) + remove_in(log, REJECTS_DIR, prefix);
 }
 
 /* ---- commit ------------------------------------------------------------------------------- */
@@ -430,16 +382,10 @@ static int write_manifest(const stream_log *log, const batch *schema, ath_error 
   json_write_cstr(f, table);
   fprintf(f,
           ",\n  \"log_seq\": %" PRId64 ",\n  \"rows\": %" PRId64 ",\n  \"rejects\": %" PRId64
-          ",\n  \"files\": %d,\n  \"formats\": \"parquet\",\n  \"schema\": [",
+          ",\n  \"files\": %d,\n  \"formats\": \"parquet\",\n  \"schema\": ",
           log->seq, log->rows, log->rejects, log->nfiles);
-  for (int i = 0; i < schema->ncols; i++) {
-    const column *c = &schema->cols[i];
-    fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-    json_write_cstr(f, c->name);
-    fprintf(f, ", \"type\": \"%s\", \"nullable\": %s}", col_type_name(c->type),
-            c->nullable ? "true" : "false");
-  }
-  fputs("\n  ],\n  \"offsets\": [", f);
+  lake_write_schema_json(f, schema);
+  fputs(",\n  \"offsets\": [", f);
   for (int i = 0; i < log->nnext; i++) {
     fputs(i ? ",\n    {\"topic\": " : "\n    {\"topic\": ", f);
     json_write_cstr(f, log->next[i].topic);
@@ -474,7 +420,7 @@ int stream_commit(stream_log *log, stream_entry *e, const batch *schema,
     char path[4300];
     entry_path(log, e->seq, path, sizeof path);
     bool exists = false;
-    rc = put_durable(path, text, len, &exists, err);
+    rc = fs_write_file(path, text, len, false, &exists, err);
     free(text);
     if (rc == ATH_OK) break;
     if (!exists) return rc;

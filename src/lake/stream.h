@@ -86,6 +86,9 @@ typedef struct stream_log {
   stream_file *files; /* every batch file of every entry, in log order */
   int nfiles;
   size_t cap_files;
+  stream_file *rejects_files; /* every rejects file, in log order */
+  int nrejects_files;
+  size_t cap_rejects_files;
   stream_range *next; /* per (topic, partition): the last offset consumed (in `last`) */
   int nnext;
   size_t cap_next;
@@ -131,10 +134,5 @@ int stream_remove_orphans(const stream_log *log, const char *topic, int32_t part
 int stream_commit(stream_log *log, stream_entry *e, const batch *schema,
                   bool (*fn)(void *arg, const stream_entry *other), void *arg, bool *conflict,
                   ath_error *err);
-
-/* The files (relative names) a reader reads, after stream_load. */
-static inline int stream_nfiles(const stream_log *log) {
-  return log->nfiles;
-}
 
 #endif

@@ -186,31 +186,35 @@ static int load_idents(ingester *g, const char *name, bool *hit, ath_error *err)
   return rc;
 }
 
-/* Entries by other writers (at load, and before each of our commits). */
+/* Adds the identities of an entry's files to the landed set; *hit (may be NULL) when one is
+ * pending. */
+static void load_entry_idents(ingester *g, const stream_entry *e, bool *hit) {
+  for (int i = 0; i < e->nfiles; i++) {
+    ath_error lerr = {0};
+    if (load_idents(g, e->files[i].name, hit, &lerr) != ATH_OK) fail(g, "%s", lerr.msg);
+  }
+}
+
+/* The entries in the log at start. */
+static void loaded_entry(void *arg, const stream_entry *e) {
+  load_entry_idents(arg, e, NULL);
+}
+
+/* An entry another writer added before one of our commits: a conflict when it claims a
+ * partition of the open batch or landed one of its rows. */
 static bool other_entry(void *arg, const stream_entry *e) {
   ingester *g = arg;
   bool conflict = false;
   for (int i = 0; i < e->nclaims; i++) {
     if (strcmp(e->claims[i].topic, g->o->topic) != 0) continue;
     part *t = find_part(g, e->claims[i].partition, false);
-    if (t && t->owned && strcmp(e->writer, g->writer) != 0) {
+    if (t && t->owned) {
       t->lost = true;
       if (t->first >= 0) conflict = true;
     }
   }
-  for (int i = 0; i < e->nfiles; i++) {
-    ath_error lerr = {0};
-    if (load_idents(g, e->files[i].name, &conflict, &lerr) != ATH_OK) fail(g, "%s", lerr.msg);
-  }
+  load_entry_idents(g, e, &conflict);
   return conflict;
-}
-
-static void loaded_entry(void *arg, const stream_entry *e) {
-  ingester *g = arg;
-  for (int i = 0; i < e->nfiles; i++) {
-    ath_error lerr = {0};
-    if (load_idents(g, e->files[i].name, NULL, &lerr) != ATH_OK) fail(g, "%s", lerr.msg);
-  }
 }
 
 /* ---- batches ------------------------------------------------------------------------------- */
@@ -327,17 +331,10 @@ static int flush(ingester *g) {
                      : "another writer took a partition over or landed its rows");
     seek_back(g);
   } else if (g->status == ATH_OK) {
-    /* Durable: the landed rows join the set, and the group learns the offsets. */
-    for (int i = 0; i < g->nparts; i++) {
-      part *t = &g->parts[i];
-      int ks = g->nbronze, ko = g->nbronze + 1;
-      for (int64_t j = 0; j < t->rows->nrows; j++) {
-        if (col_is_null(&t->rows->cols[ks], j)) continue;
-        size_t n;
-        const uint8_t *s = col_str(&t->rows->cols[ks], j, &n);
-        set_add(&g->landed, source_id(g, s, n), col_i64(&t->rows->cols[ko], j));
-      }
-    }
+    /* Durable: the batch's identities are landed, and the group learns the offsets. */
+    for (size_t i = 0; i < g->pending.cap; i++)
+      if (g->pending.slots[i].src)
+        set_add(&g->landed, g->pending.slots[i].src, g->pending.slots[i].off);
     g->rows += e.rows;
     g->rejects += e.rejects;
     g->batches++;
@@ -605,11 +602,8 @@ static bool stop_heard(pipeline_ctx *c, stopper *s) {
 static int consume(ingester *g, stopper *sp) {
   pipeline_ctx *c = g->c;
   const ingest_opts *o = g->o;
-  char group[300], maxb[32];
-  snprintf(group, sizeof group, "%s", o->group);
-  snprintf(maxb, sizeof maxb, "%" PRId64, o->max_message_bytes + 1024);
   const char *defaults[] = {"group.id",
-                            group,
+                            o->group,
                             "enable.auto.commit",
                             "false",
                             "enable.auto.offset.store",

@@ -174,3 +174,23 @@ check_messages() {
   [ "$1" = 0 ] && [ "$2" = 0 ] && [ "$3" = "$4" ] ||
     fail "messages vs bronze: $1 only in messages, $2 only in bronze, $3 messages, $4 bronze rows"
 }
+
+# check_stream_log TABLE_DIR KCAT.json TOPIC WHAT: the stream table's commit log and files agree
+# with the offsets kcat read from TOPIC (tests/integration/stream_check.py).
+check_stream_log() {
+  /usr/bin/python3 "$ATHLETE_SRC/tests/integration/stream_check.py" "$1" "$2" "$3" ||
+    fail "$4: stream table vs topic $3"
+}
+
+# check_stream_rows TABLE_DIR REF_GLOB ROWS WHAT: the stream table's bronze columns equal the
+# reference bronze Parquet rows (as multisets, DuckDB), it has ROWS rows, and every row
+# identity (_source, _source_offset) is there once.
+check_stream_rows() {
+  local cols q1 q2 d
+  cols=$(duck "SELECT string_agg('\"' || column_name || '\"', ',') FROM (DESCRIBE SELECT * FROM read_parquet('$2'))")
+  q1="SELECT $cols FROM read_parquet('$1/*.parquet')"
+  q2="SELECT $cols FROM read_parquet('$2')"
+  d=$(duck "SELECT (SELECT count(*) FROM ($q1 EXCEPT ALL $q2)), (SELECT count(*) FROM ($q2 EXCEPT ALL $q1)), (SELECT count(*) FROM read_parquet('$1/*.parquet')), (SELECT count(DISTINCT (_source, _source_offset)) FROM read_parquet('$1/*.parquet'))")
+  [ "$d" = "0	0	$3	$3" ] ||
+    fail "$4: stream vs bronze (only stream, only bronze, rows, identities): $d"
+}
