@@ -35,28 +35,8 @@ work=$(mktemp -d /tmp/athlete-bench-kafka.XXXXXX)
 src="$here/bench/cache/scale$scale"
 [ -f "$src/athlete_event_results.csv" ] || "$bin" gen --scale "$scale" --seed 42 --out "$src" --quiet
 
-"$bin" kafka-mock --brokers 3 --bootstrap-file "$work/bootstrap" --control "$work/ctl" \
-  >"$work/mock.out" 2>"$work/mock.err" </dev/null &
-mock=$!
-trap 'kill $mock 2>/dev/null || true; wait $mock 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-B=$(cat "$work/bootstrap")
-export ATHLETE_BROKERS=$B
-n=0
-new_topic() {
-  n=$((n + 1))
-  local before
-  before=$(grep -c '' "$work/mock.out" || true)
-  echo "topic bench$n:64" >"$work/ctl"
-  for _ in $(seq 100); do
-    [ "$(grep -c '' "$work/mock.out")" -gt "$before" ] && break
-    sleep 0.05
-  done
-  echo "bench$n"
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-now() { date +%s.%N; }
+source "$here/scripts/kafka-bench-lib.sh"
+mock_start
 
 # The same messages for kcat: key:value lines, taken from a topic athlete filled.
 t=$(new_topic)
@@ -88,11 +68,7 @@ run_athlete() { # NP TRANSACTION_MS
 {
   echo "# Benchmark: athlete produce vs kcat -P, same messages, same broker"
   echo
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')
-  git -C "$here" diff --quiet HEAD -- src 2>/dev/null || commit="$commit + uncommitted changes in src/"
-  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit); $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1 with librdkafka \2/p' | head -1)"
-  echo "- broker: athlete kafka-mock (librdkafka's mock cluster, 3 brokers, one process) on this machine; topics of 64 partitions"
+  machine_lines
   echo "- data: scale $scale athlete_event_results.csv, $csv_mb MB of CSV, $rows messages, $json_mb MB of key:JSON lines"
   echo "- seconds are wall time, median of $reps runs, alternating; athlete's time includes mpirun start-up, reading and parsing the CSV and encoding JSON; kcat's reading a file of ready messages"
   echo "- command: scripts/bench-kafka.sh --scale $scale --ranks \"$ranks\" --reps $reps"

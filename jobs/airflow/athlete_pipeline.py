@@ -1,7 +1,11 @@
 """Airflow 2.x (2.4+) DAG: the athlete pipeline on a Slurm cluster, one SSH task per stage.
 
-landing_to_bronze >> bronze_to_silver >> silver_to_gold, each an SSHOperator that runs
-`sbatch --wait --parsable jobs/stage.sbatch STAGE ...` on the cluster's login node:
+ingest >> landing_to_bronze >> bronze_to_silver >> silver_to_gold, each an SSHOperator that
+runs `sbatch --wait --parsable jobs/stage.sbatch STAGE ...` on the cluster's login node. The
+ingest task is the streaming path and optional: with the param topic empty (the default) it
+only says it is skipped; with a topic it lands the topic in the stream table
+bronze/athlete_event_results (athlete ingest --until-idle, consumer group `group`, brokers
+`brokers` or $ATHLETE_BROKERS from env), and landing_to_bronze then lands athlete_bio alone.
 
 * a failed job fails its task (sbatch --wait exits with the job's exit code; the job's output
   file is printed into the task log either way);
@@ -13,7 +17,8 @@ landing_to_bronze >> bronze_to_silver >> silver_to_gold, each an SSHOperator tha
 Params (Trigger DAG w/ config): repo (the repository checkout on the cluster, holding jobs/ and
 build/athlete unless ATHLETE_BIN is set in env), source, lake, ntasks, log_dir (job output
 files; default REPO/slurm-logs), sbatch_args (a list such as ["--partition=cpu",
-"--account=x"]) and env (variables exported before sbatch, e.g. {"ATHLETE_BIN": "/opt/bin/
+"--account=x"]), topic, group, brokers and until_idle (the ingest task, above) and env
+(variables exported before sbatch, e.g. {"ATHLETE_BIN": "/opt/bin/
 athlete"}; the job inherits them). ssh_conn_id is shown as a param too but SSHOperator does not
 template it: it is read when the DAG file is parsed, from the environment variable
 ATHLETE_SSH_CONN_ID (default "athlete_slurm").
@@ -32,6 +37,7 @@ from datetime import datetime, timedelta
 
 # (task id, athlete stage) in the seed's order.
 TASKS = (
+    ("ingest", "ingest"),
     ("landing_to_bronze", "landing-to-bronze"),
     ("bronze_to_silver", "bronze-to-silver"),
     ("silver_to_gold", "silver-to-gold"),
@@ -46,6 +52,10 @@ DEFAULT_PARAMS = {
     "log_dir": "",
     "sbatch_args": [],
     "env": {},
+    "topic": "",
+    "group": "athlete-lake",
+    "brokers": "",
+    "until_idle": 60,
 }
 
 # The remote script, run by `sh -c`. The sbatch child ignores HUP/INT/TERM so that it lives
@@ -99,6 +109,9 @@ def stage_command(stage, params):
     if stage not in dict((s, t) for t, s in TASKS):
         raise ValueError("unknown stage %r" % (stage,))
     p = _merged(params)
+    topic = str(p["topic"])
+    if stage == "ingest" and not topic:
+        return "echo 'athlete: stage ingest skipped (no topic param)'"
     repo = str(p["repo"])
     logs = str(p["log_dir"]) or repo.rstrip("/") + "/slurm-logs"
     env = dict(p["env"])
@@ -112,6 +125,13 @@ def stage_command(stage, params):
     stage_args = ["--lake", str(p["lake"])]
     if stage == "landing-to-bronze":
         stage_args = ["--source", str(p["source"])] + stage_args
+        if topic:  # athlete_event_results comes from the topic
+            stage_args += ["--tables", "athlete_bio"]
+    if stage == "ingest":
+        stage_args += ["--topic", topic, "--group", str(p["group"])]
+        stage_args += ["--until-idle", str(p["until_idle"])]
+        if p["brokers"]:
+            stage_args += ["--brokers", str(p["brokers"])]
     argv = sbatch + ["jobs/stage.sbatch", stage] + stage_args
     exports = " ".join("%s=%s" % (k, shlex.quote(str(v))) for k, v in sorted(env.items()))
     return "env %s sh -c %s athlete-%s %s" % (
@@ -152,6 +172,10 @@ if DAG is not None:
             "log_dir": Param(DEFAULT_PARAMS["log_dir"], type="string"),
             "sbatch_args": Param(DEFAULT_PARAMS["sbatch_args"], type="array"),
             "env": Param(DEFAULT_PARAMS["env"], type="object"),
+            "topic": Param(DEFAULT_PARAMS["topic"], type="string"),
+            "group": Param(DEFAULT_PARAMS["group"], type="string"),
+            "brokers": Param(DEFAULT_PARAMS["brokers"], type="string"),
+            "until_idle": Param(DEFAULT_PARAMS["until_idle"], type="number", minimum=1),
         },
         user_defined_macros={"athlete_stage_command": stage_command},
         tags=["athlete", "slurm"],

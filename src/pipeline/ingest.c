@@ -116,6 +116,7 @@ typedef struct ingester {
   bool assigned;         /* partitions were assigned at least once */
   int64_t progress_msgs; /* g->msgs at the last progress line */
   double t0, last_msg, last_progress;
+  double first_assign, last_commit; /* ath_now() of the first assignment, the last commit */
 } ingester;
 
 static const field_def REJECT_FIELDS[] = {
@@ -338,6 +339,7 @@ static int flush(ingester *g) {
     g->rows += e.rows;
     g->rejects += e.rejects;
     g->batches++;
+    g->last_commit = ath_now();
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(e.nranges);
     for (int i = 0; i < e.nranges; i++)
       rd_kafka_topic_partition_list_add(l, g->o->topic, ranges[i].partition)->offset =
@@ -499,6 +501,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     take_partitions(g, parts);
     g->last_msg = ath_now(); /* --until-idle counts from an assignment, too */
+    if (!g->assigned) g->first_assign = ath_now();
     g->assigned = true;
     rd_kafka_error_t *e = NULL;
     if (coop)
@@ -712,6 +715,10 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
     if (g.status == ATH_OK) consume(&g, &sp);
   }
   progress(&g, true);
+  /* For benchmarks: the group join, and the time from the first assignment to the last commit
+   * (what a consumer rate is measured over; --until-idle's wait is not in it). */
+  report_timing(c, "ingest.join", g.assigned ? g.first_assign - g.t0 : 0.0);
+  report_timing(c, "ingest.consume", g.batches ? g.last_commit - g.first_assign : 0.0);
   rc = ath_agree(c->comm, g.status, &g.err);
   if (c->size > 1 && !sp.got) {
     MPI_Cancel(&sp.recv);

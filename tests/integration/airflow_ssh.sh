@@ -2,7 +2,8 @@
 # The Airflow DAG (jobs/airflow/athlete_pipeline.py) without Airflow: it compiles and imports
 # with /usr/bin/python3; each SSHOperator's command, taken from the DAG module for this run's
 # params, runs over a real ssh connection (a private sshd on a loopback port, keys made here)
-# against the local Slurm in the DAG's order and gives the same gold bytes as mpirun; a task
+# against the local Slurm in the DAG's order and gives the same gold bytes as mpirun, for the
+# batch path and for the streaming one (ingest of a produced topic via kafka-mock); a task
 # killed while its Slurm job runs (SIGTERM to the ssh client) leaves no job behind.
 # labels: slurm mpi duckdb
 # processors: 2
@@ -34,7 +35,7 @@ EOF
 }
 
 order=$(echo 'print(" ".join(t for t, _ in dag_module.TASKS))' | dag_py) || fail "DAG import failed"
-[ "$order" = "landing_to_bronze bronze_to_silver silver_to_gold" ] || fail "task order: $order"
+[ "$order" = "ingest landing_to_bronze bronze_to_silver silver_to_gold" ] || fail "task order: $order"
 if $PY -c 'import airflow' 2>/dev/null; then
   chain=$(echo 'd = dag_module.dag; print(" ".join(t.task_id for t in d.topological_sort()))' |
     dag_py) || fail "Airflow could not load the DAG"
@@ -48,9 +49,10 @@ test_input "$WORK/src"
 mpi 2 run --source "$WORK/src" --lake "$WORK/lake-mpirun" --quiet ||
   fail "mpirun -np 2 athlete run failed"
 
-# commands BIN LAKE SOURCE: writes the DAG's task commands for these params to $WORK/cmd.<task id>.
+# commands BIN LAKE SOURCE [TOPIC]: writes the DAG's task commands for these params to
+# $WORK/cmd.<task id> (with TOPIC, the ingest task lands it from $ATHLETE_BROKERS).
 commands() {
-  ATHLETE_TEST_BIN=$1 ATHLETE_TEST_LAKE=$2 ATHLETE_TEST_SOURCE=$3 dag_py <<'EOF'
+  ATHLETE_TEST_BIN=$1 ATHLETE_TEST_LAKE=$2 ATHLETE_TEST_SOURCE=$3 ATHLETE_TEST_TOPIC=${4:-} dag_py <<'EOF'
 import os
 env = {"ATHLETE_BIN": os.environ["ATHLETE_TEST_BIN"], "SLURM_CONF": os.environ["SLURM_CONF"]}
 for name in ("SOURCE_DATE_EPOCH", "LSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
@@ -63,6 +65,9 @@ params = {
     "ntasks": 2,
     "log_dir": os.environ["WORK"] + "/logs",
     "env": env,
+    "topic": os.environ["ATHLETE_TEST_TOPIC"],
+    "brokers": os.environ.get("ATHLETE_BROKERS", ""),
+    "until_idle": 3,
 }
 for task_id, command in dag_module.task_commands(params):
     with open(os.environ["WORK"] + "/cmd." + task_id, "w") as f:
@@ -71,17 +76,38 @@ EOF
 }
 export WORK
 
-# 2. The three tasks over ssh, in the DAG's order, then the same gold as mpirun.
+# run_tasks: the tasks over ssh, in the DAG's order (without a topic the ingest task only says
+# it is skipped).
+run_tasks() {
+  local task rc
+  for task in $order; do
+    rc=0
+    remote "$(cat "$WORK/cmd.$task")" >"$WORK/$task.log" 2>&1 || rc=$?
+    cat "$WORK/$task.log"
+    [ "$rc" -eq 0 ] || fail "task $task exited $rc over ssh"
+    if [ "$task" = ingest ] && [ -z "${1:-}" ]; then
+      expect_grep "stage ingest skipped" "$WORK/$task.log"
+      continue
+    fi
+    expect_grep "Slurm job [0-9]+, exit 0" "$WORK/$task.log"
+    grep -Eo "Slurm job [0-9]+" "$WORK/$task.log" | grep -Eo "[0-9]+" >>"$JOB_IDS"
+  done
+}
+
+# 2. The batch path, then the same gold as mpirun.
 commands "$ATHLETE_BIN" "$WORK/lake-airflow" "$WORK/src" || fail "could not build the task commands"
-for task in $order; do
-  rc=0
-  remote "$(cat "$WORK/cmd.$task")" >"$WORK/$task.log" 2>&1 || rc=$?
-  cat "$WORK/$task.log"
-  [ "$rc" -eq 0 ] || fail "task $task exited $rc over ssh"
-  expect_grep "Slurm job [0-9]+, exit 0" "$WORK/$task.log"
-  grep -Eo "Slurm job [0-9]+" "$WORK/$task.log" | grep -Eo "[0-9]+" >>"$JOB_IDS"
-done
+run_tasks
 gold_same "$WORK/lake-mpirun" "$WORK/lake-airflow"
+
+# 2b. The streaming path: the ingest task lands a produced topic, landing_to_bronze lands
+# athlete_bio alone; the same gold again.
+slurm_kafka_mock --brokers 1 --topic results:2
+mpi 2 produce --topic results --source "$WORK/src" --quiet || fail "produce"
+commands "$ATHLETE_BIN" "$WORK/lake-stream" "$WORK/src" results || fail "no task commands"
+grep -q -- "--tables athlete_bio" "$WORK/cmd.landing_to_bronze" || fail "landing_to_bronze lands both tables beside a topic"
+run_tasks results
+expect_grep "athlete ingest: done on 2 ranks" "$WORK/ingest.log"
+gold_same "$WORK/lake-mpirun" "$WORK/lake-stream"
 
 # 3. A failed job fails its task: a missing source makes the first task exit non-zero.
 commands "$ATHLETE_BIN" "$WORK/lake-fail" "$WORK/no-such-source" || fail "no task commands"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real sbatch submissions to the local single-node Slurm (scripts/slurm-local.sh):
 # jobs/pipeline.sbatch on 2 tasks gives the same gold bytes as `mpirun -np 2 athlete run`; the
-# three jobs/stage.sbatch jobs in order give the same gold; a failing stage (missing source)
+# three jobs/stage.sbatch jobs in order give the same gold, and so do an ingest job of the
+# produced topic plus the three stages (athlete_bio landed alone); a failing stage (missing source)
 # makes `sbatch --wait` fail with the error in the job's output file; no job is left behind.
 # labels: slurm mpi duckdb
 # processors: 2
@@ -40,6 +41,17 @@ stage_job landing-to-bronze --source "$WORK/src" --lake "$WORK/lake-stages"
 stage_job bronze-to-silver --lake "$WORK/lake-stages"
 stage_job silver-to-gold --lake "$WORK/lake-stages"
 gold_same "$WORK/lake-mpirun" "$WORK/lake-stages"
+
+# The streaming path: `produce` into a topic, one ingest job (2 members, until idle), then the
+# batch stages with athlete_bio landed alone: the same gold.
+slurm_kafka_mock --brokers 1 --topic results:2
+mpi 2 produce --topic results --source "$WORK/src" --quiet || fail "produce"
+stage_job ingest --topic results --group slurm --lake "$WORK/lake-stream" --until-idle 3
+expect_grep "2 tasks" "$(ls "$WORK"/ingest-*.out)"
+stage_job landing-to-bronze --source "$WORK/src" --lake "$WORK/lake-stream" --tables athlete_bio
+stage_job bronze-to-silver --lake "$WORK/lake-stream"
+stage_job silver-to-gold --lake "$WORK/lake-stream"
+gold_same "$WORK/lake-mpirun" "$WORK/lake-stream"
 
 # A failing stage: the job fails, sbatch --wait says so, the job's output names the problem.
 rc=0

@@ -81,3 +81,16 @@ no_jobs_left() {
     [ -z "$left" ] || fail "job $id still queued or running: $left"
   done
 }
+
+# slurm_kafka_mock ARGS...: kafka_mock (tests/integration/lib.sh) with the mock's stop as one of
+# this test's cleanups (kafka_mock's own EXIT trap would replace run_cleanups).
+mock_cleanup() {
+  kill "$MOCK_PID" 2>/dev/null
+  wait "$MOCK_PID" 2>/dev/null
+  return 0
+}
+slurm_kafka_mock() {
+  kafka_mock "$@"
+  CLEANUPS+=(mock_cleanup)
+  trap run_cleanups EXIT
+}
