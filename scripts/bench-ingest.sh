@@ -101,10 +101,11 @@ k2=$(median <"$work/k2")
 
 # End to end, each step timed, gold compared with `athlete run`.
 step() { # NAME CMD...
-  local t0
+  local name=$1 t0
+  shift
   t0=$(now)
   "$@" --quiet
-  printf '| %s | %.2f |\n' "$1" "$(echo "$(now) - $t0" | bc -l)" >>"$work/e2e.md"
+  printf '| %s | %.2f |\n' "$name" "$(echo "$(now) - $t0" | bc -l)" >>"$work/e2e.md"
 }
 e2e=$(new_topic)
 L=$work/e2e-lake

@@ -14,19 +14,20 @@ mock_start() {
   export ATHLETE_BROKERS=$B
 }
 
-# new_topic: creates bench<N>:64 through the mock's control FIFO and prints its name (the mock
-# keeps the last 5 MiB of each partition: 64 hold a whole scale-1 results table).
-n=0
+# new_topic: creates a fresh topic of 64 partitions through the mock's control FIFO and prints
+# its name (the mock keeps the last 5 MiB of each partition: 64 hold a whole scale-1 results
+# table). Callers take the name with $(new_topic), a subshell, so the name comes from the clock
+# rather than from a counter the subshell could not keep.
 new_topic() {
-  n=$((n + 1))
-  local before
+  local name before
+  name=bench$(date +%s%N)
   before=$(grep -c '' "$work/mock.out" || true)
-  echo "topic bench$n:64" >"$work/ctl"
+  echo "topic $name:64" >"$work/ctl"
   for _ in $(seq 100); do
     [ "$(grep -c '' "$work/mock.out")" -gt "$before" ] && break
     sleep 0.05
   done
-  echo "bench$n"
+  echo "$name"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

@@ -105,18 +105,25 @@ typedef struct ingester {
   char **sources; /* distinct athlete.source values met */
   int nsources;
   ident_set landed, pending;
-  int64_t open_msgs; /* messages in the open batch */
+  int64_t open_msgs;    /* messages in the open batch */
+  int64_t open_dupes;   /* ... dropped as duplicates */
+  int64_t open_unknown; /* ... unknown keys skipped */
+  bool reread;          /* the last batch was abandoned: its messages are being read again */
   double open_since;
   json_row_dec dec;
   batch view; /* the bronze columns of the partition being decoded into */
   int status;
   ath_error err;
   /* counts */
-  int64_t msgs, rows, rejects, dupes, unknown_keys, batches, abandoned, bytes;
+  int64_t msgs; /* messages received (re-reads included) */
+  int64_t committed_msgs, rows, rejects, dupes, unknown_keys; /* of committed batches */
+  int64_t batches, abandoned, bytes;
   bool assigned;         /* partitions were assigned at least once */
   int64_t progress_msgs; /* g->msgs at the last progress line */
   double t0, last_msg, last_progress;
-  double first_assign, last_commit; /* ath_now() of the first assignment, the last commit */
+  double first_assign;  /* ath_now() of the first assignment */
+  double last_data;     /* ... of the last message */
+  double final_flush_s; /* the commit at the end */
 } ingester;
 
 static const field_def REJECT_FIELDS[] = {
@@ -228,7 +235,7 @@ static void clear_open(ingester *g) {
     t->first = t->last = -1;
   }
   set_clear(&g->pending);
-  g->open_msgs = 0;
+  g->open_msgs = g->open_dupes = g->open_unknown = 0;
 }
 
 static int encode_put(ingester *g, const char *name, const batch *b, bool *exists) {
@@ -260,6 +267,7 @@ static void seek_back(ingester *g) {
       rd_kafka_topic_partition_list_add(seek, g->o->topic, t->partition)->offset = t->first;
   }
   if (lost->cnt) rd_kafka_pause_partitions(g->rk, lost);
+  g->reread = seek->cnt > 0;
   if (seek->cnt) {
     rd_kafka_error_t *e = rd_kafka_seek_partitions(g->rk, seek, 10000);
     if (e) {
@@ -337,9 +345,12 @@ static int flush(ingester *g) {
       if (g->pending.slots[i].src)
         set_add(&g->landed, g->pending.slots[i].src, g->pending.slots[i].off);
     g->rows += e.rows;
+    g->committed_msgs += g->open_msgs;
+    g->reread = false;
+    g->dupes += g->open_dupes;
+    g->unknown_keys += g->open_unknown;
     g->rejects += e.rejects;
     g->batches++;
-    g->last_commit = ath_now();
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(e.nranges);
     for (int i = 0; i < e.nranges; i++)
       rd_kafka_topic_partition_list_add(l, g->o->topic, ranges[i].partition)->offset =
@@ -430,7 +441,7 @@ static void on_message(ingester *g, const rd_kafka_message_t *m) {
   bool has_id = lineage(m, &src, &srclen, &off);
   uint64_t sid = has_id ? source_id(g, src, srclen) : 0;
   if (has_id && (set_has(&g->landed, sid, off) || set_has(&g->pending, sid, off))) {
-    g->dupes++;
+    g->open_dupes++;
     return;
   }
   g->view.cols = t->rows->cols;
@@ -439,7 +450,7 @@ static void on_message(ingester *g, const rd_kafka_message_t *m) {
   g->dec.out = &g->view;
   char why[160];
   if (!json_row_decode(&g->dec, m->payload ? m->payload : (const uint8_t *)"", m->len,
-                       &g->unknown_keys, why, sizeof why)) {
+                       &g->open_unknown, why, sizeof why)) {
     add_reject(g, t, m, why);
     return;
   }
@@ -643,7 +654,7 @@ static int consume(ingester *g, stopper *sp) {
     if (m) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         on_message(g, m);
-        g->last_msg = now;
+        g->last_msg = g->last_data = now;
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         char reason[512];
         rd_kafka_resp_err_t fe = rd_kafka_fatal_error(g->rk, reason, sizeof reason);
@@ -663,10 +674,23 @@ static int consume(ingester *g, stopper *sp) {
       flush(g);
     /* Before the first assignment, the group join (seconds, on any broker) is not idleness. */
     double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, JOIN_WAIT_S);
-    if (o->until_idle_s > 0 && now - g->last_msg >= idle) break;
+    if (o->until_idle_s > 0 && now - g->last_msg >= idle) {
+      double tf = ath_now();
+      flush(g);
+      g->final_flush_s = ath_now() - tf;
+      if (!g->reread) break;
+      /* The last batch was abandoned (another member landed some of its rows meanwhile): its
+       * messages are read again, and committed, before leaving. */
+      g->reread = false;
+      g->last_msg = ath_now();
+    }
     progress(g, false);
   }
-  flush(g); /* the open batch, before the partitions go */
+  if (g->open_msgs > 0) { /* stopped: the open batch, before the partitions go */
+    double tf = ath_now();
+    flush(g);
+    g->final_flush_s = ath_now() - tf;
+  }
   if (g->status != ATH_OK) stop_tell(c, sp);
   rd_kafka_consumer_close(g->rk); /* revokes: the rebalance callback flushes (nothing left) */
   return g->status;
@@ -716,9 +740,11 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
   }
   progress(&g, true);
   /* For benchmarks: the group join, and the time from the first assignment to the last commit
-   * (what a consumer rate is measured over; --until-idle's wait is not in it). */
+   * of its data: to its last message, plus the final commit (what a consumer's rate is measured
+   * over; --until-idle's wait is not in it). */
   report_timing(c, "ingest.join", g.assigned ? g.first_assign - g.t0 : 0.0);
-  report_timing(c, "ingest.consume", g.batches ? g.last_commit - g.first_assign : 0.0);
+  report_timing(c, "ingest.consume",
+                g.batches ? g.last_data - g.first_assign + g.final_flush_s : 0.0);
   rc = ath_agree(c->comm, g.status, &g.err);
   if (c->size > 1 && !sp.got) {
     MPI_Cancel(&sp.recv);
@@ -726,7 +752,7 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
   }
   if (rc != ATH_OK) *err = g.err;
   stage_line *l = report_line(c, "ingest", o->table);
-  l->rows_in = pipeline_sum(c, g.msgs);
+  l->rows_in = pipeline_sum(c, g.committed_msgs);
   l->rows_out = pipeline_sum(c, g.rows);
   l->rejects = pipeline_sum(c, g.rejects);
   l->dropped = pipeline_sum(c, g.dupes);

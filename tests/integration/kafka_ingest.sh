@@ -42,6 +42,13 @@ expect_status 0 "$ATHLETE_BIN" ingest --topic res --group g1 --lake "$WORK/lake"
 expect_grep "^ingest +$R +$bronze_rows +0 +0 +$bronze_rows " "$WORK/last.err"
 expect_grep 'assigned res \[0\], from offset [1-9]' "$WORK/last.err"
 check_rows "after a second produce"
+# Both copies into a fresh table by two members at once: rows without a key land in random
+# partitions, so a row's two copies can reach different members; each row lands once (a
+# batch whose rows the other member landed first is abandoned and read again, also at exit).
+T2=$WORK/lake2/bronze/$R
+expect_status 0 mpi 2 ingest --topic res --group g2 --lake "$WORK/lake2" --until-idle 4 "${G[@]}"
+expect_grep "^ingest +$R +$((2 * bronze_rows)) +$bronze_rows +0 +$bronze_rows " "$WORK/last.err"
+check_stream_rows "$T2" "$WORK/ref/bronze/$R/*.parquet" "$bronze_rows" "two copies, two members"
 
 # The batch stages over the stream table give run's gold, byte for byte.
 expect_status 0 mpi 2 landing-to-bronze --source "$WORK/src" --lake "$WORK/lake" --tables athlete_bio
