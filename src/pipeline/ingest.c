@@ -23,7 +23,8 @@
 
 #define STOP_TAG    7101 /* a rank tells the others to stop (after its failure) */
 #define RAW_MAX     4096
-#define JOIN_WAIT_S 20.0 /* --until-idle waits at least this long for a first assignment */
+#define JOIN_WAIT_S 20.0 /* --until-idle waits at least this long for a first assignment, */
+                         /* and at least the session timeout plus this */
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) {
@@ -642,6 +643,13 @@ static int consume(ingester *g, stopper *sp) {
     return fail(g, "topic %s: %s (create it first: athlete topics create, or kafka-mock --topic)",
                 o->topic, rd_kafka_err2str(terr));
   rd_kafka_poll_set_consumer(g->rk);
+  /* A member of this group that died (or that the broker has not yet seen leave) holds the
+   * first join back until its session times out: that wait is not idleness either. */
+  char st[32];
+  size_t stn = sizeof st;
+  double join_wait = JOIN_WAIT_S;
+  if (rd_kafka_conf_get(rd_kafka_conf(g->rk), "session.timeout.ms", st, &stn) == RD_KAFKA_CONF_OK)
+    join_wait = fmax(join_wait, atof(st) / 1000.0 + JOIN_WAIT_S);
   rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t se = rd_kafka_subscribe(g->rk, sub);
@@ -673,7 +681,7 @@ static int consume(ingester *g, stopper *sp) {
         (g->open_msgs > 0 && (now - g->open_since) * 1000 >= o->batch_ms))
       flush(g);
     /* Before the first assignment, the group join (seconds, on any broker) is not idleness. */
-    double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, JOIN_WAIT_S);
+    double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, join_wait);
     if (o->until_idle_s > 0 && now - g->last_msg >= idle) {
       double tf = ath_now();
       flush(g);

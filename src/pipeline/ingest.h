@@ -31,8 +31,8 @@ typedef struct ingest_opts {
   int64_t batch_rows;        /* cut a batch after this many messages (default 100000) */
   int batch_ms;              /* ... or this many milliseconds after its first (default 5000) */
   double until_idle_s;       /* exit after this long without a message or an assignment (0: run
-                                until stopped); before the first assignment at least 20 s, for
-                                the group join */
+                                until stopped); before the first assignment at least the
+                                session timeout + 20 s, for the group join */
   int64_t max_message_bytes; /* larger values are rejects (default 1 MiB) */
 } ingest_opts;
 
