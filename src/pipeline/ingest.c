@@ -87,6 +87,7 @@ typedef struct part {
   int32_t partition;
   bool owned, lost;
   int64_t first, last; /* offsets in the open batch (-1: none) */
+  int64_t msgs, dupes; /* messages in the open batch, and those dropped as duplicates */
   batch *rows;         /* bronze columns + lineage */
   batch *rejects;
 } part;
@@ -107,9 +108,7 @@ typedef struct ingester {
   int nsources;
   ident_set landed, pending;
   int64_t open_msgs;    /* messages in the open batch */
-  int64_t open_dupes;   /* ... dropped as duplicates */
   int64_t open_unknown; /* ... unknown keys skipped */
-  bool reread;          /* the last batch was abandoned: its messages are being read again */
   double open_since;
   json_row_dec dec;
   batch view; /* the bronze columns of the partition being decoded into */
@@ -234,9 +233,10 @@ static void clear_open(ingester *g) {
     batch_clear(t->rows);
     batch_clear(t->rejects);
     t->first = t->last = -1;
+    t->msgs = t->dupes = 0;
   }
   set_clear(&g->pending);
-  g->open_msgs = g->open_dupes = g->open_unknown = 0;
+  g->open_msgs = g->open_unknown = 0;
 }
 
 static int encode_put(ingester *g, const char *name, const batch *b, bool *exists) {
@@ -254,35 +254,62 @@ static int encode_put(ingester *g, const char *name, const batch *b, bool *exist
   return rc;
 }
 
-/* After an abandoned batch: seeks its partitions back to their first offsets, and pauses the
- * lost ones until the group takes them away (a zombie stops reading). */
-static void seek_back(ingester *g) {
-  rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(g->nparts);
+/* After a conflict: the partitions another writer owns now (or whose batch file name another
+ * writer took) lose their open rows and are paused until the group takes them away (a zombie
+ * stops reading; the new owner reads them from the log's offsets), and the other partitions
+ * drop the rows another writer landed meanwhile (now duplicates). The pending identities are
+ * rebuilt from what is left. */
+static void drop_conflicts(ingester *g) {
   rd_kafka_topic_partition_list_t *lost = rd_kafka_topic_partition_list_new(g->nparts);
+  set_clear(&g->pending);
+  int ks = g->nbronze, ko = g->nbronze + 1;
   for (int i = 0; i < g->nparts; i++) {
     part *t = &g->parts[i];
-    if (t->first < 0 || !t->owned) continue;
-    if (t->lost)
+    if (t->first < 0) continue;
+    if (t->lost) {
       rd_kafka_topic_partition_list_add(lost, g->o->topic, t->partition);
-    else
-      rd_kafka_topic_partition_list_add(seek, g->o->topic, t->partition)->offset = t->first;
+      g->open_msgs -= t->msgs;
+      batch_clear(t->rows);
+      batch_clear(t->rejects);
+      t->first = t->last = -1;
+      t->msgs = t->dupes = 0;
+      continue;
+    }
+    batch *kept = batch_new_like(t->rows);
+    for (int64_t j = 0; j < t->rows->nrows; j++) {
+      const column *src = &t->rows->cols[ks];
+      if (!col_is_null(src, j)) {
+        size_t n;
+        const uint8_t *p = col_str(src, j, &n);
+        uint64_t sid = source_id(g, p, n);
+        int64_t off = col_i64(&t->rows->cols[ko], j);
+        if (set_has(&g->landed, sid, off)) {
+          t->dupes++;
+          continue;
+        }
+        set_add(&g->pending, sid, off);
+      }
+      batch_append_row(kept, t->rows, j);
+    }
+    batch_free(t->rows);
+    t->rows = kept;
   }
   if (lost->cnt) rd_kafka_pause_partitions(g->rk, lost);
-  g->reread = seek->cnt > 0;
-  if (seek->cnt) {
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(g->rk, seek, 10000);
-    if (e) {
-      fail(g, "cannot seek back after an abandoned batch: %s", rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(seek);
   rd_kafka_topic_partition_list_destroy(lost);
 }
 
-/* Writes the open batch's files, commits its entry, then the group offsets. */
-static int flush(ingester *g) {
-  if (g->open_msgs == 0 || g->status != ATH_OK) return g->status;
+/* Removes the files of an entry that was not committed. */
+static void remove_files(ingester *g, const stream_file *f, int n) {
+  for (int i = 0; i < n; i++) {
+    char p[LAKE_PATH_MAX + 900];
+    snprintf(p, sizeof p, "%s/%s", g->dir, f[i].name);
+    unlink(p);
+  }
+}
+
+/* Writes the open batch's files and commits its entry (then the group offsets). Returns true
+ * when it must be tried again after drop_conflicts (nothing was committed). */
+static bool commit_open(ingester *g) {
   stream_entry e = {0};
   snprintf(e.writer, sizeof e.writer, "%s", g->writer);
   stream_range *ranges = xcalloc((size_t)g->nparts, sizeof *ranges);
@@ -299,7 +326,10 @@ static int flush(ingester *g) {
     char name[STREAM_NAME_MAX];
     stream_file_name(name, sizeof name, g->o->topic, t->partition, t->first, t->last);
     if (t->rows->nrows > 0) {
-      if (encode_put(g, name, t->rows, &exists) != ATH_OK) break;
+      if (encode_put(g, name, t->rows, &exists) != ATH_OK) {
+        t->lost = exists;
+        break;
+      }
       snprintf(files[e.nfiles].name, sizeof files[0].name, "%s", name);
       files[e.nfiles++].rows = t->rows->nrows;
       e.rows += t->rows->nrows;
@@ -307,7 +337,10 @@ static int flush(ingester *g) {
     if (t->rejects->nrows > 0) {
       char rname[STREAM_NAME_MAX + 16];
       snprintf(rname, sizeof rname, "_rejects/%s", name);
-      if (encode_put(g, rname, t->rejects, &exists) != ATH_OK) break;
+      if (encode_put(g, rname, t->rejects, &exists) != ATH_OK) {
+        t->lost = exists;
+        break;
+      }
       snprintf(rfiles[e.nrejects_files].name, sizeof rfiles[0].name, "%s", rname);
       rfiles[e.nrejects_files++].rows = t->rejects->nrows;
       e.rejects += t->rejects->nrows;
@@ -321,25 +354,16 @@ static int flush(ingester *g) {
       fail(g, "%s", lerr.msg);
   }
   if (g->status == ATH_OK && conflict) {
-    /* Another writer owns a partition now, or landed one of our rows: abandon and re-read. */
-    for (int i = 0; i < e.nfiles; i++) {
-      char p[LAKE_PATH_MAX + 900];
-      snprintf(p, sizeof p, "%s/%s", g->dir, files[i].name);
-      unlink(p);
-    }
-    for (int i = 0; i < e.nrejects_files; i++) {
-      char p[LAKE_PATH_MAX + 900];
-      snprintf(p, sizeof p, "%s/%s", g->dir, rfiles[i].name);
-      unlink(p);
-    }
+    remove_files(g, files, e.nfiles);
+    remove_files(g, rfiles, e.nrejects_files);
     g->abandoned++;
     if (!g->c->o->quiet)
       fprintf(stderr,
-              "athlete ingest [rank %d]: batch abandoned: %s; its messages are read again\n",
+              "athlete ingest [rank %d]: batch not committed: %s; retried without what is not "
+              "ours\n",
               g->c->rank,
-              exists ? "a file of that name exists (another writer)"
-                     : "another writer took a partition over or landed its rows");
-    seek_back(g);
+              exists ? "a batch file of that name exists (another writer)"
+                     : "another writer took a partition over or landed some of its rows");
   } else if (g->status == ATH_OK) {
     /* Durable: the batch's identities are landed, and the group learns the offsets. */
     for (size_t i = 0; i < g->pending.cap; i++)
@@ -347,8 +371,8 @@ static int flush(ingester *g) {
         set_add(&g->landed, g->pending.slots[i].src, g->pending.slots[i].off);
     g->rows += e.rows;
     g->committed_msgs += g->open_msgs;
-    g->reread = false;
-    g->dupes += g->open_dupes;
+    for (int i = 0; i < g->nparts; i++)
+      g->dupes += g->parts[i].dupes;
     g->unknown_keys += g->open_unknown;
     g->rejects += e.rejects;
     g->batches++;
@@ -364,10 +388,34 @@ static int flush(ingester *g) {
               g->c->rank, rd_kafka_err2str(ce));
     rd_kafka_topic_partition_list_destroy(l);
   }
-  clear_open(g);
+  if (!conflict || g->status != ATH_OK) clear_open(g);
   free(ranges);
   free(files);
   free(rfiles);
+  return conflict && g->status == ATH_OK;
+}
+
+/* Total rows of the open batch. */
+static int64_t open_rows(const ingester *g) {
+  int64_t n = 0;
+  for (int i = 0; i < g->nparts; i++)
+    n += g->parts[i].rows->nrows;
+  return n;
+}
+
+static int flush(ingester *g) {
+  while (g->open_msgs > 0 && g->status == ATH_OK && commit_open(g)) {
+    int64_t msgs = g->open_msgs, rows = open_rows(g);
+    drop_conflicts(g);
+    if (g->open_msgs == msgs && open_rows(g) == rows) {
+      /* Nothing to drop, so another writer's entry overlaps ours without a claim: those
+       * partitions are not ours. */
+      for (int i = 0; i < g->nparts; i++)
+        if (g->parts[i].first >= 0) g->parts[i].lost = true;
+      drop_conflicts(g);
+    }
+  }
+  if (g->open_msgs == 0) clear_open(g); /* all lost: what is left is nobody's */
   return g->status;
 }
 
@@ -427,6 +475,7 @@ static void on_message(ingester *g, const rd_kafka_message_t *m) {
   if (t->first < 0) t->first = m->offset;
   t->last = m->offset;
   if (g->open_msgs++ == 0) g->open_since = ath_now();
+  t->msgs++;
   g->msgs++;
   g->bytes += (int64_t)m->len;
   if ((int64_t)m->len > g->o->max_message_bytes) {
@@ -442,7 +491,7 @@ static void on_message(ingester *g, const rd_kafka_message_t *m) {
   bool has_id = lineage(m, &src, &srclen, &off);
   uint64_t sid = has_id ? source_id(g, src, srclen) : 0;
   if (has_id && (set_has(&g->landed, sid, off) || set_has(&g->pending, sid, off))) {
-    g->open_dupes++;
+    t->dupes++;
     return;
   }
   g->view.cols = t->rows->cols;
@@ -682,23 +731,12 @@ static int consume(ingester *g, stopper *sp) {
       flush(g);
     /* Before the first assignment, the group join (seconds, on any broker) is not idleness. */
     double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, join_wait);
-    if (o->until_idle_s > 0 && now - g->last_msg >= idle) {
-      double tf = ath_now();
-      flush(g);
-      g->final_flush_s = ath_now() - tf;
-      if (!g->reread) break;
-      /* The last batch was abandoned (another member landed some of its rows meanwhile): its
-       * messages are read again, and committed, before leaving. */
-      g->reread = false;
-      g->last_msg = ath_now();
-    }
+    if (o->until_idle_s > 0 && now - g->last_msg >= idle) break;
     progress(g, false);
   }
-  if (g->open_msgs > 0) { /* stopped: the open batch, before the partitions go */
-    double tf = ath_now();
-    flush(g);
-    g->final_flush_s = ath_now() - tf;
-  }
+  double tf = ath_now();
+  flush(g); /* the open batch, before the partitions go */
+  g->final_flush_s = ath_now() - tf;
   if (g->status != ATH_OK) stop_tell(c, sp);
   rd_kafka_consumer_close(g->rk); /* revokes: the rebalance callback flushes (nothing left) */
   return g->status;
@@ -771,7 +809,7 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
   if (c->rank == 0 && !c->o->quiet)
     fprintf(stderr,
             "athlete ingest: %" PRId64 " batches committed to %s (%" PRId64
-            " abandoned and re-read), %" PRId64 " unknown keys ignored\n",
+            " retried after a conflict), %" PRId64 " unknown keys ignored\n",
             batches, g.dir, abandoned, unknown);
   if (g.rk) rd_kafka_destroy(g.rk);
   for (int i = 0; i < g.nparts; i++) {

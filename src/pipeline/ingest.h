@@ -14,7 +14,9 @@
  * seconds passed without a message, and when another rank stopped (on an error, every rank
  * stops after committing what it holds): one Parquet file per partition, one commit log entry
  * (stream.h), then the group commit. A batch whose commit finds that another writer took over
- * one of its partitions, or landed one of its rows meanwhile, is abandoned and re-read. */
+ * one of its partitions, or landed some of its rows meanwhile, is not committed: the
+ * partitions taken over lose their rows (the new owner reads them) and are paused, the rows
+ * landed meanwhile become duplicates, and what is left is committed. */
 #ifndef ATHLETE_PIPELINE_INGEST_H
 #define ATHLETE_PIPELINE_INGEST_H
 

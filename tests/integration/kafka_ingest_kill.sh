@@ -92,7 +92,7 @@ rc=0
 wait "$b" || rc=$?
 [ "$rc" = 0 ] || { cat "$WORK/b.log" >&2; fail "member B exited $rc"; }
 grep -q "assigned k" "$WORK/b.log" || { grep -v " messages (" "$WORK/a.log" "$WORK/b.log" >&2; fail "member B never got a partition"; }
-echo "member A: $(grep -c 'batch abandoned' "$WORK/a.log" || true) batches abandoned as a zombie"
+echo "member A: $(grep -c 'batch not committed' "$WORK/a.log" || true) batches not committed as a zombie"
 for b in 1 2 3; do mock_cmd "broker rtt $b 0"; done
 expect_status 0 "$ATHLETE_BIN" ingest --topic k --group z2 --lake "$L2" --until-idle 3 "${G[@]}"
 check_table "$L2" "after a rebalance, a zombie and faults"
