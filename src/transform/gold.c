@@ -306,7 +306,7 @@ static void pairmap_put(pairmap *m, gslot *e, int64_t r, int64_t b, int64_t grou
   free(old);
 }
 
-/* What the join needs of a bio row and of a results row, gathered partition by partition. */
+/* What the join needs of a bio row and of a results row. */
 typedef struct brow {
   int64_t id, code, row;
   double h, w;
@@ -317,7 +317,7 @@ typedef struct rrow {
   int64_t id, code, row;
 } rrow;
 
-/* The hot part of a group's aggregate, compact; the xsums are touched once, at the end. */
+/* The hot part of a group's aggregate, compact; the xsums are touched once per added batch. */
 typedef struct fast_agg {
   xsum_fast h, w;
   int64_t n, nh, nw;
@@ -328,180 +328,408 @@ static inline size_t id_part(int64_t id, int bits) {
   return bits ? (size_t)(hash_i64(id) >> (64 - bits)) : 0;
 }
 
-/* Counting sort of ids into 2^bits partitions: start[p] .. start[p+1] (start has 2^bits + 1
- * entries) and pos[i], row i's place. */
-static void partition_ids(const column *ids, int64_t n, int bits, int64_t *start, int64_t *pos) {
+/* Counting sort of ids into 2^bits partitions: pos[i] is id i's place in partition order. */
+static void partition_ids(const int64_t *ids, int64_t n, int bits, int64_t *pos) {
   size_t np = (size_t)1 << bits;
-  memset(start, 0, (np + 1) * sizeof *start);
+  int64_t *start = xcalloc(np + 1, sizeof *start);
   for (int64_t i = 0; i < n; i++)
-    start[id_part(col_i64(ids, i), bits) + 1]++;
+    start[id_part(ids[i], bits) + 1]++;
   for (size_t p = 0; p < np; p++)
     start[p + 1] += start[p];
-  int64_t *fill = xmalloc(np * sizeof *fill);
-  memcpy(fill, start, np * sizeof *fill);
   for (int64_t i = 0; i < n; i++)
-    pos[i] = fill[id_part(col_i64(ids, i), bits)]++;
-  free(fill);
+    pos[i] = start[id_part(ids[i], bits)]++;
+  free(start);
 }
 
-/* Inner-joins results R (athlete_id, sport, medal) with bio B (athlete_id, sex, country_noc,
- * height, weight), both already co-located, aggregating into g. Counts joined pairs and results
- * rows without a bio row. A radix join: both sides are split by the id's hash into partitions
- * of about 2,000 bio rows, so each partition's hash table and rows stay in cache. The group of
- * a joined pair is found by integer codes (results half, bio half); only a group's first pair
- * goes through g's string keys. */
-static void join_aggregate(const batch *R, const batch *B, groups *g, int64_t *joined,
-                           int64_t *orphans) {
-  int64_t nb = B->nrows, nr = R->nrows;
-  int bits = 0;
-  while (bits < 16 && ((int64_t)2048 << bits) < nb)
-    bits++;
-  size_t np = (size_t)1 << bits;
-  int64_t *code = xmalloc((size_t)((nb > nr ? nb : nr) + 1) * sizeof *code);
-  int64_t *pos = xmalloc((size_t)((nb > nr ? nb : nr) + 1) * sizeof *pos);
-  int64_t *bstart = xmalloc((np + 1) * sizeof *bstart),
-          *rstart = xmalloc((np + 1) * sizeof *rstart);
-  brow *bs = xmalloc((size_t)(nb + 1) * sizeof *bs);
-  rrow *rs = xmalloc((size_t)(nr + 1) * sizeof *rs);
-  const double *hv = B->cols[3].values, *wv = B->cols[4].values;
-  encode_pair(&B->cols[1], &B->cols[2], nb, code);
-  partition_ids(&B->cols[0], nb, bits, bstart, pos);
-  for (int64_t j = 0; j < nb; j++)
-    bs[pos[j]] =
-        (brow){col_i64(&B->cols[0], j),     code[j], j, hv[j], wv[j], !col_is_null(&B->cols[3], j),
-               !col_is_null(&B->cols[4], j)};
-  encode_pair(&R->cols[1], &R->cols[2], nr, code);
-  partition_ids(&R->cols[0], nr, bits, rstart, pos);
-  for (int64_t i = 0; i < nr; i++)
-    rs[pos[i]] = (rrow){col_i64(&R->cols[0], i), code[i], i};
+/* A slot of the bio index: an athlete_id beside the head of its chain of bio rows. */
+typedef struct idslot {
+  int64_t id, head;
+} idslot;
+
+struct gold_agg {
+  groups g;
+  uint8_t *changed; /* per group: 1 when it changed since gold_agg_clear_changed */
+  size_t changed_cap;
+  int64_t nchanged;
+  /* The resident bio side: its rows in the index's order, and an open-addressing index from
+   * athlete_id to its chain of rows. A slot is the top bits of the id's hash, so the slots of
+   * ids of one partition (the top `bits` bits) lie together: results probed partition by
+   * partition touch one cache-sized region at a time (a radix join whose partitions are
+   * built once). */
+  const batch *bio;
+  int bio_sex, bio_noc;
+  brow *bs;
+  int64_t nb;
+  idslot *tab;
+  int tab_bits;
+  int64_t *next;
+  int bits;
+};
+
+/* The index of column f in b, or -1 (message in err) when it is missing or of another type. */
+static int find_typed(const batch *b, const char *what, const field_def *f, ath_error *err) {
+  int i = batch_find(b, f->name);
+  if (i < 0) {
+    ath_fail(err, ATH_ERR, "gold: %s has no column %s", what, f->name);
+    return -1;
+  }
+  if (b->cols[i].type != f->type) {
+    ath_fail(err, ATH_ERR, "gold: %s.%s is %s, expected %s", what, f->name,
+             col_type_name(b->cols[i].type), col_type_name(f->type));
+    return -1;
+  }
+  return i;
+}
+
+static const field_def RESULT_COLS[3] = {
+    {"athlete_id", COL_INT64, true}, {"sport", COL_STRING, true}, {"medal", COL_STRING, true}};
+static const field_def BIO_COLS[5] = {{"athlete_id", COL_INT64, true},
+                                      {"sex", COL_STRING, true},
+                                      {"country_noc", COL_STRING, true},
+                                      {"height", COL_DOUBLE, true},
+                                      {"weight", COL_DOUBLE, true}};
+
+static size_t id_slot(const gold_agg *a, int64_t id) {
+  return (size_t)(hash_i64(id) >> (64 - a->tab_bits));
+}
+
+/* Builds the bio index of a (see struct gold_agg). */
+static int index_bio(gold_agg *a, const batch *B, ath_error *err) {
+  int ix[5];
+  for (int k = 0; k < 5; k++)
+    if ((ix[k] = find_typed(B, "bio", &BIO_COLS[k], err)) < 0) return ATH_ERR;
+  a->bio = B;
+  a->bio_sex = ix[1], a->bio_noc = ix[2];
+  int64_t n = B->nrows, nb = 0;
+  const column *idc = &B->cols[ix[0]], *hc = &B->cols[ix[3]], *wc = &B->cols[ix[4]];
+  int64_t *ids = xmalloc((size_t)(n + 1) * sizeof *ids), *rows = xmalloc((size_t)(n + 1) * 8);
+  for (int64_t j = 0; j < n; j++)
+    if (!col_is_null(idc, j)) ids[nb] = col_i64(idc, j), rows[nb++] = j;
+  while (a->bits < 16 && ((int64_t)2048 << a->bits) < nb)
+    a->bits++;
+  a->tab_bits = 4;
+  while (((int64_t)1 << a->tab_bits) < 2 * nb)
+    a->tab_bits++;
+  int64_t *code = xmalloc((size_t)(n + 1) * sizeof *code), *pos = xmalloc((size_t)(nb + 1) * 8);
+  encode_pair(&B->cols[ix[1]], &B->cols[ix[2]], n, code);
+  partition_ids(ids, nb, a->bits, pos);
+  a->nb = nb;
+  a->bs = xmalloc((size_t)(nb + 1) * sizeof *a->bs);
+  const double *hv = hc->values, *wv = wc->values;
+  for (int64_t k = 0; k < nb; k++) {
+    int64_t j = rows[k];
+    a->bs[pos[k]] = (brow){ids[k],          code[j], j, hv[j], wv[j], !col_is_null(hc, j),
+                           !col_is_null(wc, j)};
+  }
+  free(ids);
+  free(rows);
   free(code);
   free(pos);
+  size_t cap = (size_t)1 << a->tab_bits;
+  a->tab = xmalloc(cap * sizeof *a->tab);
+  for (size_t s = 0; s < cap; s++)
+    a->tab[s].head = -1;
+  a->next = xmalloc((size_t)(nb + 1) * sizeof *a->next);
+  for (int64_t j = 0; j < nb; j++) {
+    size_t s = id_slot(a, a->bs[j].id);
+    while (a->tab[s].head >= 0 && a->tab[s].id != a->bs[j].id)
+      s = (s + 1) & (cap - 1);
+    a->next[j] = a->tab[s].head;
+    a->tab[s].id = a->bs[j].id;
+    a->tab[s].head = j;
+  }
+  return ATH_OK;
+}
 
-  int64_t most = 0; /* bio rows of the largest partition */
-  for (size_t p = 0; p < np; p++)
-    if (bstart[p + 1] - bstart[p] > most) most = bstart[p + 1] - bstart[p];
-  size_t cap = 16;
-  while (cap < (size_t)most * 2)
-    cap *= 2;
-  /* Each slot holds the id beside its chain head (an index into bs), one cache line a probe. */
-  typedef struct slot {
-    int64_t id, head;
-  } slot;
-  slot *tab = xmalloc(cap * sizeof *tab);
-  int64_t *next = xmalloc((size_t)(most + 1) * sizeof *next);
+int gold_agg_new(const batch *bio, gold_agg **out, ath_error *err) {
+  gold_agg *a = xcalloc(1, sizeof *a);
+  groups_init(&a->g);
+  *out = NULL;
+  if (bio && index_bio(a, bio, err) != ATH_OK) {
+    gold_agg_free(a);
+    return ATH_ERR;
+  }
+  *out = a;
+  return ATH_OK;
+}
+
+void gold_agg_free(gold_agg *a) {
+  if (!a) return;
+  groups_free(&a->g);
+  free(a->changed);
+  free(a->bs);
+  free(a->tab);
+  free(a->next);
+  free(a);
+}
+
+int64_t gold_agg_groups(const gold_agg *a) {
+  return a->g.keys->nrows;
+}
+
+int64_t gold_agg_changed(const gold_agg *a) {
+  return a->nchanged;
+}
+
+void gold_agg_clear_changed(gold_agg *a) {
+  if (a->changed) memset(a->changed, 0, a->changed_cap);
+  a->nchanged = 0;
+}
+
+static void mark_changed(gold_agg *a, int64_t gi) {
+  if ((size_t)gi >= a->changed_cap) {
+    size_t old = a->changed_cap;
+    grow_array((void **)&a->changed, &a->changed_cap, (size_t)gi + 1, 1);
+    memset(a->changed + old, 0, a->changed_cap - old);
+  }
+  if (!a->changed[gi]) a->changed[gi] = 1, a->nchanged++;
+}
+
+/* Inner-joins the results rows (athlete_id, sport, medal) with the resident bio rows. The
+ * results are visited in the index's partition order; a joined pair's group is found by
+ * integer codes (results half: this batch's dictionary of sport and medal; bio half: the
+ * index's), and only a group's first pair in a batch goes through the groups' string keys. */
+int gold_agg_add(gold_agg *a, const batch *R, int64_t *joined, int64_t *orphans, ath_error *err) {
+  int ix[3];
+  for (int k = 0; k < 3; k++)
+    if ((ix[k] = find_typed(R, "results", &RESULT_COLS[k], err)) < 0) return ATH_ERR;
+  if (!a->tab) return ath_fail(err, ATH_ERR, "gold: no bio table to join with");
+  const column *idc = &R->cols[ix[0]], *sport = &R->cols[ix[1]], *medal = &R->cols[ix[2]];
+  const batch *B = a->bio;
+  int64_t n = R->nrows, nr = 0;
+  int64_t *code = xmalloc((size_t)(n + 1) * sizeof *code), *ids = xmalloc((size_t)(n + 1) * 8);
+  int64_t *rows = xmalloc((size_t)(n + 1) * 8), *pos = xmalloc((size_t)(n + 1) * 8);
+  encode_pair(sport, medal, n, code);
+  for (int64_t i = 0; i < n; i++) {
+    if (col_is_null(idc, i)) {
+      (*orphans)++;
+      continue;
+    }
+    ids[nr] = col_i64(idc, i), rows[nr++] = i;
+  }
+  partition_ids(ids, nr, a->bits, pos);
+  rrow *rs = xmalloc((size_t)(nr + 1) * sizeof *rs);
+  for (int64_t k = 0; k < nr; k++)
+    rs[pos[k]] = (rrow){ids[k], code[rows[k]], rows[k]};
+  free(code);
+  free(ids);
+  free(rows);
+  free(pos);
+
+  size_t cap = (size_t)1 << a->tab_bits;
   pairmap pm;
   pairmap_init(&pm);
   fast_agg *fast = NULL;
   size_t fcap = 0;
-  for (size_t p = 0; p < np; p++) {
-    int64_t b0 = bstart[p], b1 = bstart[p + 1];
-    for (size_t s = 0; s < cap; s++)
-      tab[s].head = -1;
-    for (int64_t j = b0; j < b1; j++) {
-      size_t s = (hash_i64(bs[j].id) >> 7) & (cap - 1);
-      while (tab[s].head >= 0 && tab[s].id != bs[j].id)
-        s = (s + 1) & (cap - 1);
-      next[j - b0] = tab[s].head;
-      tab[s].id = bs[j].id;
-      tab[s].head = j;
+  groups *g = &a->g;
+  for (int64_t i = 0; i < nr; i++) {
+    const rrow *r = &rs[i];
+    size_t s = id_slot(a, r->id);
+    while (a->tab[s].head >= 0 && a->tab[s].id != r->id)
+      s = (s + 1) & (cap - 1);
+    if (a->tab[s].head < 0) {
+      (*orphans)++;
+      continue;
     }
-    for (int64_t i = rstart[p]; i < rstart[p + 1]; i++) {
-      const rrow *r = &rs[i];
-      size_t s = (hash_i64(r->id) >> 7) & (cap - 1);
-      while (tab[s].head >= 0 && tab[s].id != r->id)
-        s = (s + 1) & (cap - 1);
-      if (tab[s].head < 0) {
-        (*orphans)++;
-        continue;
+    for (int64_t j = a->tab[s].head; j >= 0; j = a->next[j]) {
+      const brow *b = &a->bs[j];
+      gslot *e = pairmap_find(&pm, r->code, b->code);
+      int64_t gi = e->group;
+      if (e->r < 0) {
+        cell k[4] = {get_cell(sport, r->row), get_cell(medal, r->row),
+                     get_cell(&B->cols[a->bio_sex], b->row), get_cell(&B->cols[a->bio_noc], b->row)};
+        uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
+        const agg *ag = groups_get(g, k, h); /* may move g->aggs: read it after */
+        gi = ag - g->aggs;
+        pairmap_put(&pm, e, r->code, b->code, gi);
       }
-      for (int64_t j = tab[s].head; j >= 0; j = next[j - b0]) {
-        const brow *b = &bs[j];
-        gslot *e = pairmap_find(&pm, r->code, b->code);
-        int64_t gi = e->group;
-        if (e->r < 0) {
-          cell k[4] = {get_cell(&R->cols[1], r->row), get_cell(&R->cols[2], r->row),
-                       get_cell(&B->cols[1], b->row), get_cell(&B->cols[2], b->row)};
-          uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
-          const agg *a = groups_get(g, k, h); /* may move g->aggs: read it after */
-          gi = a - g->aggs;
-          pairmap_put(&pm, e, r->code, b->code, gi);
-        }
-        if ((size_t)gi >= fcap) {
-          size_t old = fcap;
-          grow_array((void **)&fast, &fcap, (size_t)gi + 1, sizeof *fast);
-          memset(fast + old, 0, (fcap - old) * sizeof *fast);
-        }
-        fast_agg *f = &fast[gi];
-        f->n++;
-        (*joined)++;
-        if (b->hv) xsum_add_fast(&g->aggs[gi].h, &f->h, b->h), f->nh++;
-        if (b->wv) xsum_add_fast(&g->aggs[gi].w, &f->w, b->w), f->nw++;
+      if ((size_t)gi >= fcap) {
+        size_t old = fcap;
+        grow_array((void **)&fast, &fcap, (size_t)gi + 1, sizeof *fast);
+        memset(fast + old, 0, (fcap - old) * sizeof *fast);
       }
+      fast_agg *f = &fast[gi];
+      f->n++;
+      (*joined)++;
+      if (b->hv) xsum_add_fast(&g->aggs[gi].h, &f->h, b->h), f->nh++;
+      if (b->wv) xsum_add_fast(&g->aggs[gi].w, &f->w, b->w), f->nw++;
     }
   }
   for (size_t gi = 0; gi < fcap && gi < (size_t)g->keys->nrows; gi++) {
-    agg *a = &g->aggs[gi];
-    xsum_fold(&a->h, &fast[gi].h);
-    xsum_fold(&a->w, &fast[gi].w);
-    a->n += fast[gi].n;
-    a->nh += fast[gi].nh;
-    a->nw += fast[gi].nw;
+    if (!fast[gi].n) continue;
+    agg *ag = &g->aggs[gi];
+    xsum_fold(&ag->h, &fast[gi].h);
+    xsum_fold(&ag->w, &fast[gi].w);
+    ag->n += fast[gi].n;
+    ag->nh += fast[gi].nh;
+    ag->nw += fast[gi].nw;
+    mark_changed(a, (int64_t)gi);
   }
   free(fast);
   free(pm.slot);
-  free(tab);
-  free(next);
-  free(bstart);
-  free(rstart);
-  free(bs);
   free(rs);
+  return ATH_OK;
+}
+
+/* ---- portable group records ----------------------------------------------------------------
+ * One group: its four keys (u32 little-endian length, 0xffffffff for null, then the bytes), then
+ * for height and weight the exact sum (u8 limb count k, k limbs as u64 little-endian: the limbs
+ * above are the sign extension of the last; the non-finite part as the u64 bits of a double),
+ * then nh, nw and n as i64 little-endian. The same on any host and for any build. */
+
+static void put_le(uint8_t **buf, size_t *len, size_t *cap, uint64_t v, int nbytes) {
+  grow_array((void **)buf, cap, *len + (size_t)nbytes, 1);
+  for (int i = 0; i < nbytes; i++)
+    (*buf)[(*len)++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_xsum(uint8_t **buf, size_t *len, size_t *cap, const xsum *s) {
+  uint64_t sign = s->limb[XSUM_LIMBS - 1] >> 63 ? ~0ull : 0;
+  int k = XSUM_LIMBS;
+  while (k > 1 && s->limb[k - 1] == sign && (s->limb[k - 2] >> 63) == (sign & 1))
+    k--;
+  put_le(buf, len, cap, (uint64_t)k, 1);
+  for (int i = 0; i < k; i++)
+    put_le(buf, len, cap, s->limb[i], 8);
+  uint64_t sp;
+  memcpy(&sp, &s->special, 8);
+  put_le(buf, len, cap, sp, 8);
+}
+
+static void put_group(uint8_t **buf, size_t *len, size_t *cap, const groups *g, int64_t i) {
+  for (int c = 0; c < 4; c++) {
+    cell k = get_cell(&g->keys->cols[c], i);
+    put_le(buf, len, cap, k.null ? 0xffffffffu : (uint64_t)k.len, 4);
+    if (!k.null && k.len) {
+      grow_array((void **)buf, cap, *len + k.len, 1);
+      memcpy(*buf + *len, k.p, k.len);
+      *len += k.len;
+    }
+  }
+  const agg *a = &g->aggs[i];
+  put_xsum(buf, len, cap, &a->h);
+  put_xsum(buf, len, cap, &a->w);
+  put_le(buf, len, cap, (uint64_t)a->nh, 8);
+  put_le(buf, len, cap, (uint64_t)a->nw, 8);
+  put_le(buf, len, cap, (uint64_t)a->n, 8);
+}
+
+typedef struct reader {
+  const uint8_t *p;
+  size_t n, at;
+  bool bad;
+} reader;
+
+static uint64_t get_le(reader *r, int nbytes) {
+  if (r->bad || r->n - r->at < (size_t)nbytes) {
+    r->bad = true;
+    return 0;
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < nbytes; i++)
+    v |= (uint64_t)r->p[r->at++] << (8 * i);
+  return v;
+}
+
+static void get_xsum(reader *r, xsum *s) {
+  int k = (int)get_le(r, 1);
+  if (k < 1 || k > XSUM_LIMBS) {
+    r->bad = true;
+    return;
+  }
+  for (int i = 0; i < k; i++)
+    s->limb[i] = get_le(r, 8);
+  uint64_t ext = s->limb[k - 1] >> 63 ? ~0ull : 0;
+  for (int i = k; i < XSUM_LIMBS; i++)
+    s->limb[i] = ext;
+  uint64_t sp = get_le(r, 8);
+  memcpy(&s->special, &sp, 8);
+}
+
+/* Reads one record: its keys (pointing into r's bytes) and aggregate. */
+static bool get_group(reader *r, cell k[4], agg *a) {
+  for (int c = 0; c < 4; c++) {
+    uint32_t len = (uint32_t)get_le(r, 4);
+    k[c] = (cell){NULL, 0, len == 0xffffffffu};
+    if (k[c].null || r->bad) continue;
+    if (r->n - r->at < len) {
+      r->bad = true;
+      break;
+    }
+    k[c].p = r->p + r->at, k[c].len = len;
+    r->at += len;
+  }
+  get_xsum(r, &a->h);
+  get_xsum(r, &a->w);
+  a->nh = (int64_t)get_le(r, 8);
+  a->nw = (int64_t)get_le(r, 8);
+  a->n = (int64_t)get_le(r, 8);
+  return !r->bad && a->nh >= 0 && a->nw >= 0 && a->n >= 0;
+}
+
+static uint64_t keys_hash(const cell k[4]) {
+  return combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
+}
+
+void gold_agg_save(const gold_agg *a, bool changed_only, uint8_t **buf, size_t *len) {
+  size_t cap = *len;
+  for (int64_t i = 0; i < a->g.keys->nrows; i++)
+    if (!changed_only || ((size_t)i < a->changed_cap && a->changed[i]))
+      put_group(buf, len, &cap, &a->g, i);
+}
+
+int gold_agg_load(gold_agg *a, const uint8_t *p, size_t n, bool add, ath_error *err) {
+  reader r = {p, n, 0, false};
+  while (r.at < n) {
+    cell k[4];
+    agg in;
+    if (!get_group(&r, k, &in))
+      return ath_fail(err, ATH_ERR, "gold: damaged group record at byte %zu of %zu", r.at, n);
+    agg *g = groups_get(&a->g, k, keys_hash(k));
+    mark_changed(a, g - a->g.aggs);
+    if (!add) {
+      *g = in;
+      continue;
+    }
+    xsum_merge(&g->h, &in.h);
+    xsum_merge(&g->w, &in.w);
+    g->nh += in.nh;
+    g->nw += in.nw;
+    g->n += in.n;
+  }
+  return ATH_OK;
 }
 
 /* ---- merge onto rank 0 ---------------------------------------------------------------------- */
 
-static const field_def PARTIAL_FIELDS[5] = {
-    {"sport", COL_STRING, true},       {"medal", COL_STRING, true}, {"sex", COL_STRING, true},
-    {"country_noc", COL_STRING, true}, {"agg", COL_STRING, false},
-};
+static const field_def PARTIAL_FIELDS[1] = {{"group", COL_STRING, false}};
 
-/* Key hash of group i of a 4-key-column batch, the same as join_aggregate computes. */
-static uint64_t key_hash(const batch *k, int64_t i) {
-  uint64_t rh = pair_hash(get_cell(&k->cols[0], i), get_cell(&k->cols[1], i), 1);
-  return combine(rh, pair_hash(get_cell(&k->cols[2], i), get_cell(&k->cols[3], i), 3));
-}
-
-/* Sends every partial aggregate of g to rank 0 and merges them there into *merged (rank 0
- * only; other ranks get an empty table). */
-static int merge_to_root(MPI_Comm comm, const groups *g, size_t round_bytes, groups *merged,
+/* Sends every partial aggregate of a to rank 0 (one portable record a row, in bounded rounds)
+ * and adds them there into merged (rank 0 only; other ranks' merged stays empty). */
+static int merge_to_root(MPI_Comm comm, const gold_agg *a, size_t round_bytes, gold_agg *merged,
                          ath_error *err) {
-  batch *part = batch_new(PARTIAL_FIELDS, 5), *got = NULL;
-  int64_t n = g->keys->nrows;
+  batch *part = batch_new(PARTIAL_FIELDS, 1), *got = NULL;
+  int64_t n = a->g.keys->nrows;
+  uint8_t *rec = NULL;
+  size_t cap = 0;
   for (int64_t i = 0; i < n; i++) {
-    for (int c = 0; c < 4; c++)
-      col_append_from(&part->cols[c], &g->keys->cols[c], i);
-    col_append_str(&part->cols[4], &g->aggs[i], sizeof g->aggs[i]);
+    size_t len = 0;
+    put_group(&rec, &len, &cap, &a->g, i);
+    col_append_str(&part->cols[0], rec, len);
     part->nrows++;
   }
+  free(rec);
   int *dest = xcalloc((size_t)(n > 0 ? n : 1), sizeof *dest);
   int rc = shuffle_batch(comm, part, dest, round_bytes, &got, err);
   free(dest);
   batch_free(part);
-  if (rc != ATH_OK) return rc;
-  for (int64_t i = 0; i < got->nrows; i++) {
-    cell k[4];
-    for (int c = 0; c < 4; c++)
-      k[c] = get_cell(&got->cols[c], i);
-    agg in, *a = groups_get(merged, k, key_hash(got, i));
+  for (int64_t i = 0; rc == ATH_OK && i < got->nrows; i++) {
     size_t len;
-    memcpy(&in, col_str(&got->cols[4], i, &len), sizeof in);
-    xsum_merge(&a->h, &in.h);
-    xsum_merge(&a->w, &in.w);
-    a->nh += in.nh;
-    a->nw += in.nw;
-    a->n += in.n;
+    const uint8_t *p = col_str(&got->cols[0], i, &len);
+    rc = gold_agg_load(merged, p, len, true, err);
   }
   batch_free(got);
-  return ATH_OK;
+  return rc;
 }
 
 /* ---- the sorted gold batch ------------------------------------------------------------------ */
@@ -536,26 +764,27 @@ static void append_avg(column *c, const xsum *s, int64_t count) {
     col_append_f64(c, xsum_round(s) / (double)count);
 }
 
-/* Builds the gold batch from the merged groups, sorted by the four keys. */
-static batch *build_gold(const groups *g, int64_t timestamp_us) {
-  int64_t n = g->keys->nrows;
+batch *gold_agg_rows(const gold_agg *a, bool changed_only, int64_t timestamp_us) {
+  const groups *g = &a->g;
+  int64_t n = g->keys->nrows, m = 0;
   sort_row *rows = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
   for (int64_t i = 0; i < n; i++) {
+    if (changed_only && ((size_t)i >= a->changed_cap || !a->changed[i])) continue;
     for (int c = 0; c < 4; c++)
-      rows[i].k[c] = get_cell(&g->keys->cols[c], i);
-    rows[i].g = i;
+      rows[m].k[c] = get_cell(&g->keys->cols[c], i);
+    rows[m++].g = i;
   }
-  qsort(rows, (size_t)n, sizeof *rows, sort_row_cmp);
+  qsort(rows, (size_t)m, sizeof *rows, sort_row_cmp);
   batch *out = batch_new(GOLD_FIELDS, 8);
-  batch_reserve(out, n, 0);
-  for (int64_t r = 0; r < n; r++) {
+  batch_reserve(out, m, 0);
+  for (int64_t r = 0; r < m; r++) {
     int64_t i = rows[r].g;
-    const agg *a = &g->aggs[i];
+    const agg *ag = &g->aggs[i];
     for (int c = 0; c < 4; c++)
       col_append_from(&out->cols[c], &g->keys->cols[c], i);
-    append_avg(&out->cols[4], &a->h, a->nh);
-    append_avg(&out->cols[5], &a->w, a->nw);
-    col_append_i64(&out->cols[6], a->n);
+    append_avg(&out->cols[4], &ag->h, ag->nh);
+    append_avg(&out->cols[5], &ag->w, ag->nw);
+    col_append_i64(&out->cols[6], ag->n);
     col_append_i64(&out->cols[7], timestamp_us);
     out->nrows++;
   }
@@ -565,25 +794,15 @@ static batch *build_gold(const groups *g, int64_t timestamp_us) {
 
 /* ---- the collective entry point ------------------------------------------------------------ */
 
-static const field_def RESULT_COLS[3] = {
-    {"athlete_id", COL_INT64, true}, {"sport", COL_STRING, true}, {"medal", COL_STRING, true}};
-static const field_def BIO_COLS[5] = {{"athlete_id", COL_INT64, true},
-                                      {"sex", COL_STRING, true},
-                                      {"country_noc", COL_STRING, true},
-                                      {"height", COL_DOUBLE, true},
-                                      {"weight", COL_DOUBLE, true}};
-
 int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t timestamp_us,
                  size_t round_bytes, batch **gold, gold_stats *stats, ath_error *err) {
   batch *R = NULL, *B = NULL;
-  groups local = {0}, merged = {0};
+  gold_agg *local = NULL, *merged = NULL;
   int64_t orphans = 0, bio_null = 0, joined = 0, cnt[2] = {0, 0}, all[2] = {0, 0};
   int rank = 0, rc;
   MPI_Comm_rank(comm, &rank);
   *gold = NULL;
   memset(stats, 0, sizeof *stats);
-  groups_init(&local);
-  groups_init(&merged);
   rc = project(results, "results", RESULT_COLS, 3, &R, &orphans, err);
   if (rc == ATH_OK) rc = project(bio, "bio", BIO_COLS, 5, &B, &bio_null, err);
   bool rview = R && orphans == 0, bview = B && bio_null == 0;
@@ -591,25 +810,31 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   rc = shuffle_by_id(comm, &R, &rview, round_bytes, err);
   if (rc == ATH_OK) rc = shuffle_by_id(comm, &B, &bview, round_bytes, err);
   if (rc != ATH_OK) goto out;
-  join_aggregate(R, B, &local, &joined, &orphans);
+  rc = gold_agg_new(B, &local, err);
+  if (rc == ATH_OK) rc = gold_agg_add(local, R, &joined, &orphans, err);
+  if (rc == ATH_OK) rc = gold_agg_new(NULL, &merged, err);
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   proj_free(R, rview);
+  R = NULL;
+  rc = merge_to_root(comm, local, round_bytes, merged, err);
+  gold_agg_free(local);
+  local = NULL;
   proj_free(B, bview);
-  R = B = NULL;
-  rc = merge_to_root(comm, &local, round_bytes, &merged, err);
-  if (rc != ATH_OK) goto out;
+  B = NULL;
+  if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   cnt[0] = joined;
   cnt[1] = orphans;
   rc = ATH_MPI(MPI_Allreduce(cnt, all, 2, MPI_INT64_T, MPI_SUM, comm), err);
   stats->joined_rows = all[0];
   stats->results_without_bio = all[1];
-  stats->groups = merged.keys->nrows;
+  stats->groups = gold_agg_groups(merged);
   if (rc == ATH_OK) rc = ATH_MPI(MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm), err);
   if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
-  *gold = rank == 0 ? build_gold(&merged, timestamp_us) : batch_new(GOLD_FIELDS, 8);
+  *gold = rank == 0 ? gold_agg_rows(merged, false, timestamp_us) : batch_new(GOLD_FIELDS, 8);
 out:
   proj_free(R, rview);
   proj_free(B, bview);
-  groups_free(&local);
-  groups_free(&merged);
+  gold_agg_free(local);
+  gold_agg_free(merged);
   return rc;
 }

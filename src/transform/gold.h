@@ -35,4 +35,40 @@ extern const field_def GOLD_FIELDS[8];
 int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t timestamp_us,
                  size_t round_bytes, batch **gold, gold_stats *stats, ath_error *err);
 
+/* ---- the aggregation state (batch gold and stream-stats share it) ---------------------------
+ * Gold's exact aggregates per group (sport, medal, sex, country_noc), joined against a
+ * resident bio table. Groups that gained rows (or were loaded) since the last
+ * gold_agg_clear_changed are "changed". */
+typedef struct gold_agg gold_agg;
+
+/* Creates a state. `bio` (may be NULL: a state that only merges records) must hold athlete_id
+ * INT64, sex and country_noc STRING, height and weight DOUBLE (other columns are ignored; rows
+ * with a null athlete_id never join); it is indexed once and must outlive the state. ATH_ERR
+ * when a column is missing or of another type. */
+int gold_agg_new(const batch *bio, gold_agg **out, ath_error *err);
+void gold_agg_free(gold_agg *a);
+
+/* Joins every row of `results` (athlete_id INT64, sport and medal STRING; other columns
+ * ignored) with the bio rows of its athlete_id and adds each pair to its group. Adds the pairs
+ * to *joined and the rows without a bio row (a null athlete_id included) to *orphans. */
+int gold_agg_add(gold_agg *a, const batch *results, int64_t *joined, int64_t *orphans,
+                 ath_error *err);
+
+int64_t gold_agg_groups(const gold_agg *a);
+int64_t gold_agg_changed(const gold_agg *a);
+void gold_agg_clear_changed(gold_agg *a);
+
+/* Gold rows (GOLD_FIELDS, sorted by the four keys, bytes, nulls first) of every group, or of
+ * the changed ones only; avg_* = (exact sum rounded once) / count, null when count is 0. */
+batch *gold_agg_rows(const gold_agg *a, bool changed_only, int64_t timestamp_us);
+
+/* Appends every group's record (or the changed ones') to buf[0..*len) (grown with xrealloc):
+ * portable bytes, the same on any host and build (the format is in gold.c). */
+void gold_agg_save(const gold_agg *a, bool changed_only, uint8_t **buf, size_t *len);
+
+/* Reads records written by gold_agg_save: each group is added to (add) or replaces (!add) the
+ * state's group of those keys, and is marked changed. ATH_ERR on damaged bytes (the groups
+ * before the damage are loaded). */
+int gold_agg_load(gold_agg *a, const uint8_t *p, size_t n, bool add, ath_error *err);
+
 #endif

@@ -489,3 +489,118 @@ TEST(gold_empty_inputs) {
   batch_free(R);
   batch_free(B);
 }
+
+/* Gold rows a and b are equal: keys by bytes, averages by bits, counts (timestamps aside). */
+static bool gold_rows_equal(const batch *a, const batch *b) {
+  if (a->nrows != b->nrows) return false;
+  for (int64_t i = 0; i < a->nrows; i++) {
+    for (int c = 0; c < 4; c++) {
+      bool an = col_is_null(&a->cols[c], i), bn = col_is_null(&b->cols[c], i);
+      if (an != bn) return false;
+      size_t la = 0, lb = 0;
+      const uint8_t *pa = an ? NULL : col_str(&a->cols[c], i, &la),
+                    *pb = bn ? NULL : col_str(&b->cols[c], i, &lb);
+      if (!an && (la != lb || memcmp(pa, pb, la) != 0)) return false;
+    }
+    for (int c = 4; c < 6; c++) {
+      bool an = col_is_null(&a->cols[c], i), bn = col_is_null(&b->cols[c], i);
+      if (an != bn || (!an && !same_bits(col_f64(&a->cols[c], i), col_f64(&b->cols[c], i))))
+        return false;
+    }
+    if (col_i64(&a->cols[6], i) != col_i64(&b->cols[6], i)) return false;
+  }
+  return true;
+}
+
+/* The state API: results added batch by batch (as stream-stats does), or saved and loaded in
+ * between, give exactly the rows of one gold_compute over all of them. */
+TEST(gold_agg_incremental) {
+  test_mpi_init();
+  const char *const rn[] = {"athlete_id", "sport", "medal"};
+  const char *const bn[] = {"athlete_id", "sex", "country_noc", "height", "weight"};
+  enum { NB = 300, NR = 2000 };
+  static const char *bc[NB * 5], *rc[NR * 3];
+  static char bbuf[NB][4][16], rbuf[NR][16];
+  static const char *const sports[] = {"Judo", "Rowing", "Swimming", NULL};
+  static const char *const medals[] = {"Gold", "Silver", NULL};
+  static const char *const nocs[] = {"FRA", "USA", NULL, "JPN"};
+  uint64_t x = 12345;
+  for (int i = 0; i < NB; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    snprintf(bbuf[i][0], 16, "%d", i % 250); /* some athletes twice */
+    snprintf(bbuf[i][1], 16, "%s", x & 1 ? "M" : "F");
+    snprintf(bbuf[i][2], 16, "%d.%d", 150 + (int)(x % 50), (int)(x >> 8) % 10);
+    snprintf(bbuf[i][3], 16, "%d.%02d", 40 + (int)(x >> 16) % 60, (int)(x >> 24) % 100);
+    const char *row[5] = {bbuf[i][0], bbuf[i][1], nocs[(x >> 5) % 4], x % 7 ? bbuf[i][2] : NULL,
+                          x % 5 ? bbuf[i][3] : NULL};
+    memcpy(&bc[i * 5], row, sizeof row);
+  }
+  for (int i = 0; i < NR; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    snprintf(rbuf[i], 16, "%d", (int)(x % 280)); /* some without bio */
+    rc[i * 3] = rbuf[i];
+    rc[i * 3 + 1] = sports[(x >> 9) % 4];
+    rc[i * 3 + 2] = medals[(x >> 13) % 3];
+  }
+  batch *R = typed("athlete_event_results", rn, 3, rc, NR);
+  batch *B = typed("athlete_bio", bn, 5, bc, NB);
+  batch *want = NULL;
+  gold_stats st;
+  ath_error err = {0};
+  CHECK_INT(gold_compute(MPI_COMM_SELF, R, B, 0, 1 << 20, &want, &st, &err), ATH_OK);
+  CHECK(want->nrows > 20);
+
+  gold_agg *a = NULL, *copy = NULL;
+  CHECK_INT(gold_agg_new(B, &a, &err), ATH_OK);
+  int64_t joined = 0, orphans = 0;
+  uint8_t *saved = NULL;
+  size_t saved_len = 0;
+  for (int64_t lo = 0; lo < R->nrows; lo += 97) { /* batches of 97 rows */
+    batch *part = batch_new_like(R);
+    for (int64_t i = lo; i < R->nrows && i < lo + 97; i++)
+      batch_append_row(part, R, i);
+    gold_agg_clear_changed(a);
+    CHECK_INT(gold_agg_add(a, part, &joined, &orphans, &err), ATH_OK);
+    batch *changed = gold_agg_rows(a, true, 0);
+    CHECK_INT(changed->nrows, gold_agg_changed(a));
+    CHECK(changed->nrows > 0 && changed->nrows <= gold_agg_groups(a));
+    batch_free(changed);
+    batch_free(part);
+    /* A checkpoint: every group once, then after each batch the groups it changed. */
+    if (lo >= 97 * 10) gold_agg_save(a, lo > 97 * 10, &saved, &saved_len);
+  }
+  CHECK_INT(joined, st.joined_rows);
+  CHECK_INT(orphans, st.results_without_bio);
+  batch *got = gold_agg_rows(a, false, 0);
+  CHECK(gold_rows_equal(got, want));
+  batch_free(got);
+  /* Restore: the checkpoint's groups, then each later change, each replacing ("set"). */
+  CHECK_INT(gold_agg_new(NULL, &copy, &err), ATH_OK);
+  CHECK_INT(gold_agg_load(copy, saved, saved_len, false, &err), ATH_OK);
+  got = gold_agg_rows(copy, false, 0);
+  CHECK(gold_rows_equal(got, want));
+  batch_free(got);
+  /* Merging ("add") a state into an empty one twice doubles every count. */
+  gold_agg_free(copy);
+  CHECK_INT(gold_agg_new(NULL, &copy, &err), ATH_OK);
+  size_t one = 0;
+  uint8_t *all = NULL;
+  gold_agg_save(a, false, &all, &one);
+  CHECK_INT(gold_agg_load(copy, all, one, true, &err), ATH_OK);
+  CHECK_INT(gold_agg_load(copy, all, one, true, &err), ATH_OK);
+  got = gold_agg_rows(copy, false, 0);
+  CHECK_INT(got->nrows, want->nrows);
+  for (int64_t i = 0; i < got->nrows; i++)
+    CHECK_INT(col_i64(&got->cols[6], i), 2 * col_i64(&want->cols[6], i));
+  batch_free(got);
+  /* Damaged bytes are an error, never a crash. */
+  CHECK_INT(gold_agg_load(copy, all, one - 3, true, &err), ATH_ERR);
+  CHECK(strstr(err.msg, "damaged") != NULL);
+  free(all);
+  free(saved);
+  gold_agg_free(copy);
+  gold_agg_free(a);
+  batch_free(want);
+  batch_free(R);
+  batch_free(B);
+}
