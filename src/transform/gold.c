@@ -418,8 +418,8 @@ static int index_bio(gold_agg *a, const batch *B, ath_error *err) {
   const double *hv = hc->values, *wv = wc->values;
   for (int64_t k = 0; k < nb; k++) {
     int64_t j = rows[k];
-    a->bs[pos[k]] = (brow){ids[k],          code[j], j, hv[j], wv[j], !col_is_null(hc, j),
-                           !col_is_null(wc, j)};
+    a->bs[pos[k]] =
+        (brow){ids[k], code[j], j, hv[j], wv[j], !col_is_null(hc, j), !col_is_null(wc, j)};
   }
   free(ids);
   free(rows);
@@ -537,7 +537,8 @@ int gold_agg_add(gold_agg *a, const batch *R, int64_t *joined, int64_t *orphans,
       int64_t gi = e->group;
       if (e->r < 0) {
         cell k[4] = {get_cell(sport, r->row), get_cell(medal, r->row),
-                     get_cell(&B->cols[a->bio_sex], b->row), get_cell(&B->cols[a->bio_noc], b->row)};
+                     get_cell(&B->cols[a->bio_sex], b->row),
+                     get_cell(&B->cols[a->bio_noc], b->row)};
         uint64_t h = combine(pair_hash(k[0], k[1], 1), pair_hash(k[2], k[3], 3));
         const agg *ag = groups_get(g, k, h); /* may move g->aggs: read it after */
         gi = ag - g->aggs;
