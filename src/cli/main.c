@@ -10,6 +10,7 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/ingest.h"
 #include "pipeline/produce.h"
+#include "pipeline/stream_stats.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -116,11 +117,27 @@ static int cmd_ingest(const cli_args *a, pipeline_ctx *c, ath_error *err) {
                    .group = a->group,
                    .table = a->produce_table,
                    .batch_rows = a->batch_rows,
-                   .batch_ms = a->batch_ms,
+                   .batch_ms = a->batch_ms ? a->batch_ms : 5000,
                    .until_idle_s = a->until_idle_s,
                    .max_message_bytes = a->max_message_bytes};
   int rc = stage_ingest(c, &o, err);
   return report_finish(c, rc, NULL, err);
+}
+
+static int cmd_stream_stats(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  stream_stats_opts o = {.kafka = &a->kafka,
+                         .topic = a->topics[0],
+                         .out_topic = a->out_topic,
+                         .group = a->group,
+                         .batch_rows = a->batch_rows,
+                         .batch_ms = a->batch_ms ? a->batch_ms : 1000,
+                         .until_idle_s = a->until_idle_s,
+                         .max_message_bytes = a->max_message_bytes};
+  batch *gold = NULL;
+  int rc = stage_stream_stats(c, &o, &gold, err);
+  rc = report_finish(c, rc, gold, err);
+  batch_free(gold);
+  return rc;
 }
 
 static const command commands[] = {
@@ -163,6 +180,13 @@ static const command commands[] = {
      "[mpirun -np N] athlete ingest --topic T --group G [--lake DIR] [--table NAME] "
      "[--batch-rows N] [--batch-ms MS] [--until-idle S] [--max-message-bytes B] "
      "[--brokers LIST] [-X key=value]..."},
+    {"stream-stats", cmd_stream_stats,
+     OPTS_KAFKA | OPTS_TOPIC | OPTS_INGEST | OPTS_STATS | OPTS_LAKE | OPTS_REPORT | OPTS_TRANSFORM,
+     NEEDS_MPI | NEEDS_KAFKA,
+     "gold from a results topic, continuously: changed groups to --out-topic, exactly once",
+     "athlete stream-stats --topic T --out-topic O --group G [--lake DIR] [--batch-rows N] "
+     "[--batch-ms MS] [--until-idle S] [--max-message-bytes B] [--brokers LIST] "
+     "[-X key=value]..."},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof *commands)
 

@@ -46,6 +46,7 @@ typedef enum opt_id {
   O_UNTIL_IDLE,
   O_MAX_MESSAGE_BYTES,
   O_TABLES,
+  O_OUT_TOPIC,
 } opt_id;
 
 typedef struct opt_spec {
@@ -79,10 +80,13 @@ static const opt_spec options[] = {
     {O_TABLE, "table", 0, "NAME", OPTS_PRODUCE | OPTS_INGEST,
      "the table: athlete_event_results (default) or athlete_bio"},
     {O_GROUP, "group", 'G', "ID", OPTS_INGEST, "the consumer group (required)"},
+    {O_OUT_TOPIC, "out-topic", 0, "NAME", OPTS_STATS,
+     "the topic the changed gold rows go to (required; created beforehand)"},
     {O_BATCH_ROWS, "batch-rows", 0, "N", OPTS_INGEST,
      "commit a batch after this many messages (default 100000)"},
     {O_BATCH_MS, "batch-ms", 0, "MS", OPTS_INGEST,
-     "... or this many milliseconds after its first message (default 5000)"},
+     "... or this many milliseconds after its first message (default: ingest 5000, "
+     "stream-stats 1000)"},
     {O_UNTIL_IDLE, "until-idle", 0, "S", OPTS_INGEST,
      "exit 0 when no message arrived for S seconds (default: run until SIGTERM/SIGINT)"},
     {O_MAX_MESSAGE_BYTES, "max-message-bytes", 0, "B", OPTS_INGEST,
@@ -350,6 +354,9 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
   case O_TABLES:
     rc = parse_tables(v, p, err);
     break;
+  case O_OUT_TOPIC:
+    a->out_topic = v;
+    break;
   }
   return rc;
 }
@@ -360,6 +367,12 @@ static int positional(const char *arg, unsigned groups, cli_args *a, ath_error *
     a->table = arg;
     return ATH_OK;
   }
+  if ((groups & OPTS_STATS) && !a->out_topic)
+    return ath_fail(err, ATH_EUSAGE, "name the output topic: --out-topic NAME");
+  if ((groups & OPTS_STATS) && strcmp(a->produce_table, TABLE_RESULTS) != 0)
+    return ath_fail(err, ATH_EUSAGE, "stream-stats reads %s messages only", TABLE_RESULTS);
+  if ((groups & OPTS_STATS) && a->out_topic && strcmp(a->out_topic, a->topics[0]) == 0)
+    return ath_fail(err, ATH_EUSAGE, "--out-topic must differ from --topic");
   if ((groups & OPTS_TOPICS) && !a->action) {
     a->action = arg;
     return ATH_OK;
@@ -381,6 +394,12 @@ static int check_required(unsigned groups, const cli_args *a, ath_error *err) {
   if ((groups & (OPTS_PRODUCE | OPTS_INGEST)) && !table_desc_find(a->produce_table))
     return ath_fail(err, ATH_EUSAGE, "--table: '%s' is not athlete_event_results or athlete_bio",
                     a->produce_table);
+  if ((groups & OPTS_STATS) && !a->out_topic)
+    return ath_fail(err, ATH_EUSAGE, "name the output topic: --out-topic NAME");
+  if ((groups & OPTS_STATS) && strcmp(a->produce_table, TABLE_RESULTS) != 0)
+    return ath_fail(err, ATH_EUSAGE, "stream-stats reads %s messages only", TABLE_RESULTS);
+  if ((groups & OPTS_STATS) && a->out_topic && strcmp(a->out_topic, a->topics[0]) == 0)
+    return ath_fail(err, ATH_EUSAGE, "--out-topic must differ from --topic");
   if ((groups & OPTS_TOPICS) && !a->action)
     return ath_fail(err, ATH_EUSAGE, "name an action: list, describe, create or delete");
   return ATH_OK;
@@ -397,7 +416,6 @@ int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *er
   a->transaction_ms = 1000;
   a->mock_brokers = 3;
   a->batch_rows = 100000;
-  a->batch_ms = 5000;
   a->max_message_bytes = 1 << 20;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];

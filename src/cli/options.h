@@ -28,6 +28,7 @@ enum {
   OPTS_MOCK = 1u << 13,     /* --brokers N, --topic NAME[:P[:R]], --bootstrap-file, --control */
   OPTS_INGEST = 1u << 14,   /* --group, --batch-rows, --batch-ms, --until-idle, ...; one --topic */
   OPTS_TABLES = 1u << 15,   /* --tables LIST */
+  OPTS_STATS = 1u << 16,    /* --out-topic NAME */
   OPTS_PIPELINE = OPTS_LAKE | OPTS_WRITE | OPTS_REPORT | OPTS_TRANSFORM | OPTS_REJECTS,
 };
 
@@ -47,9 +48,10 @@ typedef struct cli_args {
   const char *topics[CLI_MAX_LIST]; /* --topic, in order */
   int ntopics;
   const char *produce_table; /* produce, ingest --table */
-  const char *group;         /* ingest --group */
+  const char *group;         /* ingest, stream-stats --group */
+  const char *out_topic;     /* stream-stats --out-topic */
   int64_t batch_rows, max_message_bytes;
-  int batch_ms;
+  int batch_ms; /* 0: the command's default */
   double until_idle_s;
   int transaction_ms; /* produce --transaction-ms */
   const char *action; /* topics: list|describe|create|delete */

@@ -4,8 +4,8 @@
 
 #include "core/fsutil.h"
 
-#include "csv/csv_core.h"
 #include "kafka/json_row.h"
+#include "kafka/msg_rows.h"
 #include "lake/lake.h"
 #include "lake/stream.h"
 #include "parquet/parquet.h"
@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #define STOP_TAG    7101 /* a rank tells the others to stop (after its failure) */
-#define RAW_MAX     4096
 #define JOIN_WAIT_S 20.0 /* --until-idle waits at least this long for a first assignment, */
                          /* and at least the session timeout plus this */
 
@@ -126,13 +125,6 @@ typedef struct ingester {
   double final_flush_s; /* the commit at the end */
 } ingester;
 
-static const field_def REJECT_FIELDS[] = {
-    {"topic", COL_STRING, false},  {"partition", COL_INT64, false}, {"offset", COL_INT64, false},
-    {"reason", COL_STRING, false}, {"raw", COL_STRING, true},       {"raw_hex", COL_STRING, true},
-    {"size", COL_INT64, false},
-};
-#define NREJECT_FIELDS (int)(sizeof REJECT_FIELDS / sizeof *REJECT_FIELDS)
-
 static int fail(ingester *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ingester *g, const char *fmt, ...) {
   if (g->status != ATH_OK) return g->status;
@@ -164,7 +156,7 @@ static part *find_part(ingester *g, int32_t p, bool add) {
   t->partition = p;
   t->first = t->last = -1;
   t->rows = batch_new_like(g->schema);
-  t->rejects = batch_new(REJECT_FIELDS, NREJECT_FIELDS);
+  t->rejects = batch_new(KMSG_REJECT_FIELDS, KMSG_NREJECT_FIELDS);
   return t;
 }
 
@@ -422,50 +414,7 @@ static int flush(ingester *g) {
 /* ---- messages ------------------------------------------------------------------------------ */
 
 static void add_reject(ingester *g, part *t, const rd_kafka_message_t *m, const char *why) {
-  batch *r = t->rejects;
-  col_append_str(&r->cols[0], g->o->topic, strlen(g->o->topic));
-  col_append_i64(&r->cols[1], m->partition);
-  col_append_i64(&r->cols[2], m->offset);
-  col_append_str(&r->cols[3], why, strlen(why));
-  size_t n = m->len < RAW_MAX ? m->len : RAW_MAX;
-  const uint8_t *p = m->payload ? m->payload : (const uint8_t *)"";
-  while (n < m->len && n > RAW_MAX - 4 && (p[n] & 0xC0) == 0x80)
-    n--; /* do not cut a UTF-8 sequence */
-  if (csv_utf8_valid(p, n)) {
-    col_append_str(&r->cols[4], p, n);
-    col_append_null(&r->cols[5]);
-  } else {
-    char *hex = xmalloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++)
-      snprintf(hex + 2 * i, 3, "%02x", p[i]);
-    col_append_null(&r->cols[4]);
-    col_append_str(&r->cols[5], hex, 2 * n);
-    free(hex);
-  }
-  col_append_i64(&r->cols[6], (int64_t)m->len);
-  r->nrows++;
-}
-
-/* The athlete.source and athlete.offset headers; false when either is missing or bad. */
-static bool lineage(const rd_kafka_message_t *m, const void **src, size_t *srclen, int64_t *off) {
-  rd_kafka_headers_t *h = NULL;
-  const void *v;
-  size_t n;
-  if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
-  if (rd_kafka_header_get_last(h, "athlete.source", src, srclen) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      !*src)
-    return false;
-  if (rd_kafka_header_get_last(h, "athlete.offset", &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || !v ||
-      n == 0 || n > 19)
-    return false;
-  int64_t x = 0;
-  for (size_t i = 0; i < n; i++) {
-    char ch = ((const char *)v)[i];
-    if (ch < '0' || ch > '9') return false;
-    x = x * 10 + (ch - '0');
-  }
-  *off = x;
-  return true;
+  kmsg_reject(t->rejects, g->o->topic, m->partition, m->offset, m->payload, m->len, why);
 }
 
 static void on_message(ingester *g, const rd_kafka_message_t *m) {
@@ -488,7 +437,7 @@ static void on_message(ingester *g, const rd_kafka_message_t *m) {
   const void *src = NULL;
   size_t srclen = 0;
   int64_t off = 0;
-  bool has_id = lineage(m, &src, &srclen, &off);
+  bool has_id = kmsg_lineage(m, &src, &srclen, &off);
   uint64_t sid = has_id ? source_id(g, src, srclen) : 0;
   if (has_id && (set_has(&g->landed, sid, off) || set_has(&g->pending, sid, off))) {
     t->dupes++;

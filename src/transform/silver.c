@@ -151,6 +151,10 @@ static bool parse_id(const uint8_t *p, size_t len, int64_t *v) {
   return true;
 }
 
+bool silver_parse_id(const uint8_t *p, size_t len, int64_t *v) {
+  return parse_id(p, len, v);
+}
+
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};

@@ -35,6 +35,11 @@ void silver_options_default(silver_options *o);
  * below its start; o is untouched then. */
 int silver_parse_keep_chars(const char *spec, silver_options *o, ath_error *err);
 
+/* The typing of athlete_id (and edition_id, result_id): true and *v when the field, trimmed, is
+ * ASCII digits fitting in int64. silver_transform rejects exactly the rows for which this is
+ * false (or whose athlete_id is null), in row order. */
+bool silver_parse_id(const uint8_t *p, size_t len, int64_t *v);
+
 /* The 5-field reject schema (same as CSV_REJECT_FIELDS in src/csv/csv_reader.h):
  * source_file STRING, line INT64, byte_offset INT64, reason STRING, raw STRING. */
 extern const field_def SILVER_REJECT_FIELDS[5];

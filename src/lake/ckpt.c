@@ -1,0 +1,181 @@
+#include "lake/ckpt.h"
+
+#include "core/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "ATHCKPT1"
+
+static void ckpt_path(char *out, size_t n, const char *dir, ckpt_name k) {
+  snprintf(out, n, "%s/%020" PRIu64 ".%s", dir, k.seq, k.full ? "full" : "delta");
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static int name_cmp(const void *x, const void *y) {
+  const ckpt_name *a = x, *b = y;
+  if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+  return (int)a->full - (int)b->full;
+}
+
+int ckpt_list(const char *dir, ckpt_name **out, int *n, ath_error *err) {
+  *out = NULL;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno == ENOENT) return ATH_OK;
+    return ath_fail(err, ATH_ERR, "%s: %s", dir, strerror(errno));
+  }
+  size_t cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *s = e->d_name;
+    size_t len = strlen(s);
+    bool full = len == 25 && strcmp(s + 20, ".full") == 0;
+    bool delta = len == 26 && strcmp(s + 20, ".delta") == 0;
+    if (!full && !delta) continue;
+    uint64_t seq = 0;
+    bool digits = true;
+    for (int i = 0; i < 20; i++) {
+      digits = digits && s[i] >= '0' && s[i] <= '9';
+      seq = seq * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (!digits) continue;
+    grow_array((void **)out, &cap, (size_t)*n + 1, sizeof **out);
+    (*out)[(*n)++] = (ckpt_name){seq, full};
+  }
+  closedir(d);
+  if (*n) qsort(*out, (size_t)*n, sizeof **out, name_cmp);
+  return ATH_OK;
+}
+
+static void put(uint8_t **b, size_t *len, size_t *cap, uint64_t v, int nbytes) {
+  grow_array((void **)b, cap, *len + (size_t)nbytes, 1);
+  for (int i = 0; i < nbytes; i++)
+    (*b)[(*len)++] = (uint8_t)(v >> (8 * i));
+}
+
+int ckpt_write(const char *dir, const ckpt *k, bool *exists, ath_error *err) {
+  *exists = false;
+  int rc = fs_mkdirs(dir, err);
+  if (rc != ATH_OK) return rc;
+  uint8_t *b = NULL;
+  size_t len = 0, cap = 0;
+  grow_array((void **)&b, &cap, 64 + (size_t)k->npos * 12 + k->len, 1);
+  memcpy(b, MAGIC, 8);
+  len = 8;
+  put(&b, &len, &cap, k->name.seq, 8);
+  put(&b, &len, &cap, k->name.full, 1);
+  put(&b, &len, &cap, (uint64_t)k->npos, 4);
+  for (int i = 0; i < k->npos; i++) {
+    put(&b, &len, &cap, (uint32_t)k->pos[i].partition, 4);
+    put(&b, &len, &cap, (uint64_t)k->pos[i].next, 8);
+  }
+  put(&b, &len, &cap, k->len, 8);
+  grow_array((void **)&b, &cap, len + k->len + 8, 1);
+  if (k->len) memcpy(b + len, k->data, k->len);
+  len += k->len;
+  put(&b, &len, &cap, fnv1a(b, len), 8);
+  char path[4096 + 64];
+  ckpt_path(path, sizeof path, dir, k->name);
+  rc = fs_write_file(path, b, len, false, exists, err);
+  free(b);
+  if (rc != ATH_OK && *exists)
+    rc = ath_fail(err, ATH_ERR, "%s exists already (written by another writer)", path);
+  return rc;
+}
+
+typedef struct rd {
+  const uint8_t *p;
+  size_t n, at;
+  bool bad;
+} rd;
+
+static uint64_t get(rd *r, int nbytes) {
+  if (r->bad || r->n - r->at < (size_t)nbytes) {
+    r->bad = true;
+    return 0;
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < nbytes; i++)
+    v |= (uint64_t)r->p[r->at++] << (8 * i);
+  return v;
+}
+
+int ckpt_read(const char *dir, ckpt_name name, ckpt *out, ath_error *err) {
+  memset(out, 0, sizeof *out);
+  char path[4096 + 64];
+  ckpt_path(path, sizeof path, dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) return ath_fail(err, ATH_ERR, "%s: %s", path, strerror(errno));
+  uint8_t *b = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    grow_array((void **)&b, &cap, len + 65536, 1);
+    size_t got = fread(b + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) break;
+  }
+  bool ioerr = ferror(f);
+  fclose(f);
+  if (ioerr) {
+    free(b);
+    return ath_fail(err, ATH_ERR, "%s: read error", path);
+  }
+  rd r = {b, len, 8, len < 16 || memcmp(b, MAGIC, 8) != 0};
+  if (!r.bad && fnv1a(b, len - 8) != (r.at = len - 8, get(&r, 8))) r.bad = true;
+  r.at = 8;
+  r.n = len >= 8 ? len - 8 : 0;
+  out->name.seq = get(&r, 8);
+  out->name.full = get(&r, 1) != 0;
+  uint64_t np = get(&r, 4);
+  if (!r.bad && np > (r.n - r.at) / 12) r.bad = true;
+  if (!r.bad) out->pos = xcalloc(np + 1, sizeof *out->pos);
+  for (uint64_t i = 0; !r.bad && i < np; i++) {
+    out->pos[i].partition = (int32_t)(uint32_t)get(&r, 4);
+    out->pos[i].next = (int64_t)get(&r, 8);
+  }
+  out->npos = (int)np;
+  uint64_t dl = get(&r, 8);
+  if (!r.bad && dl != r.n - r.at) r.bad = true;
+  if (!r.bad && (out->name.seq != name.seq || out->name.full != name.full)) r.bad = true;
+  if (r.bad) {
+    free(b);
+    ckpt_free(out);
+    return ath_fail(err, ATH_ERR,
+                    "%s: damaged checkpoint (truncated, or its checksum or name "
+                    "does not match)",
+                    path);
+  }
+  out->len = dl;
+  out->data = xmalloc(dl + 1);
+  memcpy(out->data, b + r.at, dl);
+  free(b);
+  return ATH_OK;
+}
+
+void ckpt_free(ckpt *k) {
+  free(k->pos);
+  free(k->data);
+  memset(k, 0, sizeof *k);
+}
+
+int ckpt_remove(const char *dir, ckpt_name name, ath_error *err) {
+  char path[4096 + 64];
+  ckpt_path(path, sizeof path, dir, name);
+  if (unlink(path) != 0 && errno != ENOENT)
+    return ath_fail(err, ATH_ERR, "cannot remove %s: %s", path, strerror(errno));
+  return fs_sync_dir(dir, err);
+}
