@@ -59,3 +59,16 @@ bool kmsg_lineage(const rd_kafka_message_t *m, const void **src, size_t *srclen,
   *off = x;
   return true;
 }
+
+int kmsg_poll_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *topic, const char *who,
+                    bool quiet, ath_error *err) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return ATH_OK;
+  char reason[512];
+  if (rd_kafka_fatal_error(rk, reason, sizeof reason))
+    return ath_fail(err, ATH_ERR, "fatal consumer error: %s", reason);
+  if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+    return ath_fail(err, ATH_ERR, "topic %s: %s", topic, rd_kafka_message_errstr(m));
+  if (!quiet) fprintf(stderr, "%s: %s (retrying)\n", who, rd_kafka_message_errstr(m));
+  return ATH_OK;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/batch.h"
+#include "core/status.h"
 
 /* The reject schema: topic STRING, partition INT64, offset INT64, reason STRING, raw STRING
  * (the bytes when they are UTF-8, else null), raw_hex STRING (else null), size INT64 (of the
@@ -23,5 +24,19 @@ void kmsg_reject(batch *r, const char *topic, int32_t partition, int64_t offset,
 /* The athlete.source and athlete.offset headers of m: the row's identity across re-runs of
  * `produce`. False when either is missing or not a decimal offset. */
 bool kmsg_lineage(const rd_kafka_message_t *m, const void **src, size_t *srclen, int64_t *off);
+
+/* The consumer settings both consuming commands start from (in a NULL-terminated defaults list
+ * of kafka_client_new): group `group`, offsets committed only by the command, the beginning
+ * when the group has none, committed transactions only. */
+#define KMSG_CONSUMER_DEFAULTS(group, client_id)                                                   \
+  "group.id", (group), "enable.auto.commit", "false", "enable.auto.offset.store", "false",         \
+      "auto.offset.reset", "earliest", "isolation.level", "read_committed", "client.id",           \
+      (client_id)
+
+/* A message that carries a consumer error: ATH_ERR (message in err) when it is fatal, or the
+ * topic is unknown or not authorised; otherwise (the client retries it) prints it to stderr
+ * prefixed with `who` unless `quiet`, and returns ATH_OK. End-of-partition events are ATH_OK. */
+int kmsg_poll_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *topic, const char *who,
+                    bool quiet, ath_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 #include "lake/ckpt.h"
 
+#include "core/bytes.h"
 #include "core/fsutil.h"
 
 #include <dirent.h>
@@ -61,57 +62,29 @@ int ckpt_list(const char *dir, ckpt_name **out, int *n, ath_error *err) {
   return ATH_OK;
 }
 
-static void put(uint8_t **b, size_t *len, size_t *cap, uint64_t v, int nbytes) {
-  grow_array((void **)b, cap, *len + (size_t)nbytes, 1);
-  for (int i = 0; i < nbytes; i++)
-    (*b)[(*len)++] = (uint8_t)(v >> (8 * i));
-}
-
 int ckpt_write(const char *dir, const ckpt *k, bool *exists, ath_error *err) {
   *exists = false;
   int rc = fs_mkdirs(dir, err);
   if (rc != ATH_OK) return rc;
-  uint8_t *b = NULL;
-  size_t len = 0, cap = 0;
-  grow_array((void **)&b, &cap, 64 + (size_t)k->npos * 12 + k->len, 1);
-  memcpy(b, MAGIC, 8);
-  len = 8;
-  put(&b, &len, &cap, k->name.seq, 8);
-  put(&b, &len, &cap, k->name.full, 1);
-  put(&b, &len, &cap, (uint64_t)k->npos, 4);
+  le_buf b = {0};
+  le_put_bytes(&b, MAGIC, 8);
+  le_put(&b, k->name.seq, 8);
+  le_put(&b, k->name.full, 1);
+  le_put(&b, (uint64_t)k->npos, 4);
   for (int i = 0; i < k->npos; i++) {
-    put(&b, &len, &cap, (uint32_t)k->pos[i].partition, 4);
-    put(&b, &len, &cap, (uint64_t)k->pos[i].next, 8);
+    le_put(&b, (uint32_t)k->pos[i].partition, 4);
+    le_put(&b, (uint64_t)k->pos[i].next, 8);
   }
-  put(&b, &len, &cap, k->len, 8);
-  grow_array((void **)&b, &cap, len + k->len + 8, 1);
-  if (k->len) memcpy(b + len, k->data, k->len);
-  len += k->len;
-  put(&b, &len, &cap, fnv1a(b, len), 8);
+  le_put(&b, k->len, 8);
+  le_put_bytes(&b, k->data, k->len);
+  le_put(&b, fnv1a(b.p, b.len), 8);
   char path[4096 + 64];
   ckpt_path(path, sizeof path, dir, k->name);
-  rc = fs_write_file(path, b, len, false, exists, err);
-  free(b);
+  rc = fs_write_file(path, b.p, b.len, false, exists, err);
+  free(b.p);
   if (rc != ATH_OK && *exists)
     rc = ath_fail(err, ATH_ERR, "%s exists already (written by another writer)", path);
   return rc;
-}
-
-typedef struct rd {
-  const uint8_t *p;
-  size_t n, at;
-  bool bad;
-} rd;
-
-static uint64_t get(rd *r, int nbytes) {
-  if (r->bad || r->n - r->at < (size_t)nbytes) {
-    r->bad = true;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (int i = 0; i < nbytes; i++)
-    v |= (uint64_t)r->p[r->at++] << (8 * i);
-  return v;
 }
 
 int ckpt_read(const char *dir, ckpt_name name, ckpt *out, ath_error *err) {
@@ -134,21 +107,20 @@ int ckpt_read(const char *dir, ckpt_name name, ckpt *out, ath_error *err) {
     free(b);
     return ath_fail(err, ATH_ERR, "%s: read error", path);
   }
-  rd r = {b, len, 8, len < 16 || memcmp(b, MAGIC, 8) != 0};
-  if (!r.bad && fnv1a(b, len - 8) != (r.at = len - 8, get(&r, 8))) r.bad = true;
-  r.at = 8;
-  r.n = len >= 8 ? len - 8 : 0;
-  out->name.seq = get(&r, 8);
-  out->name.full = get(&r, 1) != 0;
-  uint64_t np = get(&r, 4);
+  le_reader r = {b, len >= 8 ? len - 8 : 0, 8, len < 16 || memcmp(b, MAGIC, 8) != 0};
+  if (!r.bad && fnv1a(b, len - 8) != le_get(&(le_reader){b + len - 8, 8, 0, false}, 8))
+    r.bad = true;
+  out->name.seq = le_get(&r, 8);
+  out->name.full = le_get(&r, 1) != 0;
+  uint64_t np = le_get(&r, 4);
   if (!r.bad && np > (r.n - r.at) / 12) r.bad = true;
   if (!r.bad) out->pos = xcalloc(np + 1, sizeof *out->pos);
   for (uint64_t i = 0; !r.bad && i < np; i++) {
-    out->pos[i].partition = (int32_t)(uint32_t)get(&r, 4);
-    out->pos[i].next = (int64_t)get(&r, 8);
+    out->pos[i].partition = (int32_t)(uint32_t)le_get(&r, 4);
+    out->pos[i].next = (int64_t)le_get(&r, 8);
   }
   out->npos = (int)np;
-  uint64_t dl = get(&r, 8);
+  uint64_t dl = le_get(&r, 8);
   if (!r.bad && dl != r.n - r.at) r.bad = true;
   if (!r.bad && (out->name.seq != name.seq || out->name.full != name.full)) r.bad = true;
   if (r.bad) {

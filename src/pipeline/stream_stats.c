@@ -1,6 +1,7 @@
 /* `stream-stats`: gold from a results topic, continuously and exactly once (stream_stats.h). */
 #include "pipeline/stream_stats.h"
 
+#include "core/bytes.h"
 #include "core/fsutil.h"
 #include "csv/csv_core.h"
 #include "kafka/json_row.h"
@@ -52,15 +53,6 @@ typedef struct seen_set {
   size_t scap, n;
 } seen_set;
 
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool seen_has(const seen_set *s, const uint8_t *p, size_t n, uint64_t h, size_t *at) {
   if (!s->scap) return false;
   for (size_t i = h & (s->scap - 1);; i = (i + 1) & (s->scap - 1)) {
@@ -70,7 +62,7 @@ static bool seen_has(const seen_set *s, const uint8_t *p, size_t n, uint64_t h, 
     }
     if (s->slot[i].h != h) continue;
     const uint8_t *q = s->arena + s->slot[i].off - 1;
-    if (get_u32(q) == n && memcmp(q + 4, p, n) == 0) return true;
+    if (le_load32(q) == n && memcmp(q + 4, p, n) == 0) return true;
   }
 }
 
@@ -96,7 +88,7 @@ static bool seen_add(seen_set *s, const uint8_t *p, size_t n) {
   size_t at = 0;
   if (seen_has(s, p, n, h, &at)) return false;
   grow_array((void **)&s->arena, &s->cap, s->len + 4 + n, 1);
-  put_u32(s->arena + s->len, (uint32_t)n);
+  le_store32(s->arena + s->len, (uint32_t)n);
   memcpy(s->arena + s->len + 4, p, n);
   s->slot[at] = (seen_slot){h, s->len + 1};
   s->len += 4 + n;
@@ -107,8 +99,8 @@ static bool seen_add(seen_set *s, const uint8_t *p, size_t n) {
 /* Adds the rows of a rows section (u32 length + encoding, repeated); false when damaged. */
 static bool seen_load(seen_set *s, const uint8_t *p, size_t n) {
   for (size_t at = 0; at < n;) {
-    if (n - at < 4 || n - at - 4 < get_u32(p + at)) return false;
-    uint32_t len = get_u32(p + at);
+    if (n - at < 4 || n - at - 4 < le_load32(p + at)) return false;
+    uint32_t len = le_load32(p + at);
     seen_add(s, p + at + 4, len);
     at += 4 + len;
   }
@@ -148,7 +140,7 @@ static void encode_row(const batch *b, int64_t i, uint8_t **buf, size_t *len, si
       *len += 1;
       break;
     default:
-      put_u32(p + 1, (uint32_t)n);
+      le_store32(p + 1, (uint32_t)n);
       if (n) memcpy(p + 5, str, n);
       *len += 4 + n;
     }
@@ -200,20 +192,11 @@ typedef struct sstats {
   uint64_t lat_seen, rng;
   double t0, last_msg, last_progress, last_meta, first_msg, last_commit;
   int64_t progress_msgs;
-  int status;
-  ath_error err;
+  ath_error err; /* err.code: ATH_OK until the first failure */
 } sstats;
 
-static int fail(sstats *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(sstats *s, const char *fmt, ...) {
-  if (s->status != ATH_OK) return s->status;
-  va_list ap;
-  va_start(ap, fmt);
-  s->status = ath_vfail(&s->err, ATH_ERR, fmt, ap);
-  va_end(ap);
-  kafka_redact(s->err.msg, sizeof s->err.msg);
-  return s->status;
-}
+/* Records the run's first failure (the message names what failed; main.c redacts secrets). */
+#define fail(s, ...) ath_fail(&(s)->err, ATH_ERR, __VA_ARGS__)
 
 static bool quiet(const sstats *s) {
   return s->c->o->quiet || s->c->o->progress == PROGRESS_NEVER;
@@ -353,7 +336,7 @@ static int publish(sstats *s, const batch *g, rd_kafka_topic_partition_list_t *o
   size_t klen = 0, kcap = 0, vlen = 0, vcap = 0;
   rd_kafka_error_t *e = NULL;
   int attempt = 0;
-  for (; attempt < TXN_ATTEMPTS && s->status == ATH_OK; attempt++) {
+  for (; attempt < TXN_ATTEMPTS && s->err.code == ATH_OK; attempt++) {
     e = rd_kafka_begin_transaction(s->prod);
     for (int64_t i = 0; !e && i < g->nrows; i++) {
       gold_message(g, i, &key, &klen, &kcap, &val, &vlen, &vcap);
@@ -393,38 +376,30 @@ static int publish(sstats *s, const batch *g, rd_kafka_topic_partition_list_t *o
       break;
     }
   }
-  if (s->status == ATH_OK && e) /* the attempts ran out */
+  if (s->err.code == ATH_OK && e) /* the attempts ran out */
     fail(s, "transaction on %s aborted %d times, last: %s", s->o->out_topic, TXN_ATTEMPTS,
          rd_kafka_error_string(e));
   if (e) rd_kafka_error_destroy(e);
   free(key);
   free(val);
-  return s->status;
+  return s->err.code;
 }
 
 /* ---- checkpoints ---------------------------------------------------------------------------- */
-
-static void put_le(uint8_t **b, size_t *len, size_t *cap, uint64_t v, int nbytes) {
-  grow_array((void **)b, cap, *len + (size_t)nbytes, 1);
-  for (int i = 0; i < nbytes; i++)
-    (*b)[(*len)++] = (uint8_t)(v >> (8 * i));
-}
 
 /* Payload: bio fingerprint (u64), NTOTALS (u32) totals (i64), the rows section's length (u64)
  * and bytes, the groups' records (gold_agg_save) to the end. */
 static void build_payload(const sstats *s, const int64_t *tot, const uint8_t *rows, size_t nrows,
                           bool full, uint8_t **out, size_t *len) {
-  size_t cap = 0;
-  *out = NULL;
-  *len = 0;
-  put_le(out, len, &cap, s->bio_print, 8);
-  put_le(out, len, &cap, NTOTALS, 4);
+  le_buf b = {0};
+  le_put(&b, s->bio_print, 8);
+  le_put(&b, NTOTALS, 4);
   for (int i = 0; i < NTOTALS; i++)
-    put_le(out, len, &cap, (uint64_t)tot[i], 8);
-  put_le(out, len, &cap, nrows, 8);
-  grow_array((void **)out, &cap, *len + nrows, 1);
-  if (nrows) memcpy(*out + *len, rows, nrows);
-  *len += nrows;
+    le_put(&b, (uint64_t)tot[i], 8);
+  le_put(&b, nrows, 8);
+  le_put_bytes(&b, rows, nrows);
+  *out = b.p;
+  *len = b.len;
   gold_agg_save(s->agg, !full, out, len);
 }
 
@@ -439,25 +414,14 @@ static void fill_pos(const sstats *s, ckpt *k, bool open) {
 
 /* Applies a checkpoint's payload: its rows to the seen set, its groups over the state's. */
 static int apply(sstats *s, const ckpt *k, ath_error *err) {
-  const uint8_t *p = k->data;
-  size_t n = k->len, at = 0;
-  uint64_t v[3 + NTOTALS];
-  bool bad = n < 12;
-  uint64_t print = 0, nt = 0;
-  for (int i = 0; !bad && i < 8; i++)
-    print |= (uint64_t)p[at++] << (8 * i);
-  if (!bad) nt = get_u32(p + at), at += 4;
-  bad = bad || nt != NTOTALS || n - at < 8 * nt + 8;
-  for (uint64_t t = 0; !bad && t < nt; t++) {
-    v[t] = 0;
-    for (int i = 0; i < 8; i++)
-      v[t] |= (uint64_t)p[at++] << (8 * i);
-  }
-  uint64_t rl = 0;
-  for (int i = 0; !bad && i < 8; i++)
-    rl |= (uint64_t)p[at++] << (8 * i);
-  bad = bad || rl > n - at || !seen_load(&s->seen, p + at, rl);
-  if (bad)
+  le_reader r = {k->data, k->len, 0, false};
+  uint64_t print = le_get(&r, 8), v[NTOTALS];
+  if (le_get(&r, 4) != NTOTALS) r.bad = true;
+  for (int t = 0; t < NTOTALS; t++)
+    v[t] = le_get(&r, 8);
+  uint64_t rl = le_get(&r, 8);
+  const uint8_t *rows = le_get_bytes(&r, rl);
+  if (r.bad || !seen_load(&s->seen, rows, rl))
     return ath_fail(err, ATH_ERR, "%s: checkpoint %" PRIu64 " has a damaged payload", s->dir,
                     k->name.seq);
   if (print != s->bio_print)
@@ -465,10 +429,9 @@ static int apply(sstats *s, const ckpt *k, ath_error *err) {
                     "%s: silver athlete_bio is not the one the checkpoints were computed with "
                     "(it was rebuilt since); start over with another --group",
                     s->dir);
-  at += rl;
   for (int t = 0; t < NTOTALS; t++)
     s->tot[t] = (int64_t)v[t];
-  return gold_agg_load(s->agg, p + at, n - at, false, err);
+  return gold_agg_load(s->agg, k->data + r.at, k->len - r.at, false, err);
 }
 
 static bool same_offsets(const ckpt *k, const rd_kafka_topic_partition_list_t *committed) {
@@ -542,7 +505,7 @@ static int restore(sstats *s, const rd_kafka_topic_partition_list_t *committed) 
   int base = -1; /* the newest full checkpoint up to the match */
   for (int i = 0; i <= match; i++)
     if (names[i].full) base = i;
-  for (int i = base >= 0 ? base : 0; i <= match && s->status == ATH_OK; i++) {
+  for (int i = base >= 0 ? base : 0; i <= match && s->err.code == ATH_OK; i++) {
     if (i != base && (names[i].full || names[i].seq < want)) continue; /* compacted away */
     if (i != base && names[i].seq != want) {
       fail(s, "%s: checkpoint %" PRIu64 " is missing (the deltas must follow each other)", s->dir,
@@ -556,7 +519,7 @@ static int restore(sstats *s, const rd_kafka_topic_partition_list_t *committed) 
     ckpt_free(&k);
     want = names[i].seq + 1;
   }
-  if (s->status == ATH_OK) {
+  if (s->err.code == ATH_OK) {
     remove_after(s, names, n, last);
     s->seq = last;
     gold_agg_clear_changed(s->agg);
@@ -570,7 +533,7 @@ static int restore(sstats *s, const rd_kafka_topic_partition_list_t *committed) 
               gold_agg_groups(s->agg), s->seen.n, s->tot[T_MSGS]);
   }
   free(names);
-  return s->status;
+  return s->err.code;
 }
 
 /* After a committed batch: a full checkpoint now and then, so restores stay short; then the
@@ -628,7 +591,7 @@ static void note_latency(sstats *s, double seconds) {
 
 /* Types, dedupes and aggregates the open batch, checkpoints it and publishes it. */
 static void commit_batch(sstats *s) {
-  if (s->open_msgs == 0 || s->status != ATH_OK) return;
+  if (s->open_msgs == 0 || s->err.code != ATH_OK) return;
   int64_t tot[NTOTALS];
   memcpy(tot, s->tot, sizeof tot);
   tot[T_MSGS] += s->open_msgs;
@@ -667,18 +630,17 @@ static void commit_batch(sstats *s) {
   }
   /* Silver's dedupe, against every row seen before. */
   batch *fresh = batch_new_like(typed);
-  uint8_t *enc = NULL, *rows = NULL;
-  size_t elen = 0, ecap = 0, rlen = 0, rcap = 0;
+  uint8_t *enc = NULL;
+  size_t elen = 0, ecap = 0;
+  le_buf rows = {0};
   for (int64_t i = 0; i < typed->nrows; i++) {
     encode_row(typed, i, &enc, &elen, &ecap);
     if (!seen_add(&s->seen, enc, elen)) {
       tot[T_DUPES]++;
       continue;
     }
-    put_le(&rows, &rlen, &rcap, elen, 4);
-    grow_array((void **)&rows, &rcap, rlen + elen, 1);
-    memcpy(rows + rlen, enc, elen);
-    rlen += elen;
+    le_put(&rows, elen, 4);
+    le_put_bytes(&rows, enc, elen);
     batch_append_row(fresh, typed, i);
   }
   free(enc);
@@ -695,7 +657,7 @@ static void commit_batch(sstats *s) {
   batch_free(fresh);
   uint64_t seq = s->seq + 1;
   /* The rejects, then the checkpoint, then the transaction. */
-  if (s->status == ATH_OK && s->rejects->nrows > 0) {
+  if (s->err.code == ATH_OK && s->rejects->nrows > 0) {
     uint8_t *buf = NULL;
     size_t len = 0;
     pq_writer *w =
@@ -713,10 +675,10 @@ static void commit_batch(sstats *s) {
   }
   ckpt k = {.name = {seq, false}};
   fill_pos(s, &k, true);
-  build_payload(s, tot, rows, rlen, false, &k.data, &k.len);
-  free(rows);
+  build_payload(s, tot, rows.p, rows.len, false, &k.data, &k.len);
+  free(rows.p);
   bool exists = false;
-  if (s->status == ATH_OK && ckpt_write(s->dir, &k, &exists, &lerr) != ATH_OK)
+  if (s->err.code == ATH_OK && ckpt_write(s->dir, &k, &exists, &lerr) != ATH_OK)
     fail(s, "%s%s", lerr.msg, exists ? " (another stream-stats of this group is running?)" : "");
   size_t klen = k.len;
   rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(k.npos + 1);
@@ -726,21 +688,21 @@ static void commit_batch(sstats *s) {
   ckpt_free(&k);
   batch *changed = gold_agg_rows(s->agg, true, now_us());
   s->last_changed = changed->nrows;
-  if (s->status == ATH_OK) publish(s, changed, offs);
+  if (s->err.code == ATH_OK) publish(s, changed, offs);
   batch_free(changed);
   /* The same offsets again, outside the transaction: redundant on a Kafka broker, where the
    * transaction committed them, but the only record on one that does not keep transactional
    * offset commits (librdkafka's mock cluster accepts TxnOffsetCommit and drops it). A crash
    * between the two leaves the group one batch behind: that batch is then computed again from
    * its checkpoint's predecessor (counted once), and its updates are sent again. */
-  if (s->status == ATH_OK) {
+  if (s->err.code == ATH_OK) {
     rd_kafka_resp_err_t ce = rd_kafka_commit(s->cons, offs, 0);
     if (ce && !quiet(s))
       fprintf(stderr, "athlete stream-stats: warning: offset commit outside the transaction: %s\n",
               rd_kafka_err2str(ce));
   }
   rd_kafka_topic_partition_list_destroy(offs);
-  if (s->status != ATH_OK) return; /* the state ran ahead of Kafka: the process ends */
+  if (s->err.code != ATH_OK) return; /* the state ran ahead of Kafka: the process ends */
   /* Committed. */
   double done = ath_now();
   int64_t wall_ms = now_us() / 1000;
@@ -903,19 +865,7 @@ static int setup(sstats *s) {
                              "client.id",
                              "athlete-stream-stats",
                              NULL};
-  const char *cdefaults[] = {"group.id",
-                             s->o->group,
-                             "enable.auto.commit",
-                             "false",
-                             "enable.auto.offset.store",
-                             "false",
-                             "auto.offset.reset",
-                             "earliest",
-                             "isolation.level",
-                             "read_committed",
-                             "client.id",
-                             "athlete-stream-stats",
-                             NULL};
+  const char *cdefaults[] = {KMSG_CONSUMER_DEFAULTS(s->o->group, "athlete-stream-stats"), NULL};
   ath_error lerr = {0};
   if (kafka_client_new(s->o->kafka, RD_KAFKA_PRODUCER, pdefaults, setup_producer, s, &s->prod,
                        &lerr) != ATH_OK ||
@@ -938,13 +888,13 @@ static int setup(sstats *s) {
   if (e) {
     fail(s, "cannot start transactions on %s: %s", s->o->out_topic, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    return s->status;
+    return s->err.code;
   }
   rd_kafka_poll_set_consumer(s->cons);
   bool grew;
-  if (!find_partitions(s, true, &grew)) return s->status;
+  if (!find_partitions(s, true, &grew)) return s->err.code;
   s->cgmd = rd_kafka_consumer_group_metadata(s->cons);
-  return s->status;
+  return s->err.code;
 }
 
 int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold, ath_error *err) {
@@ -953,7 +903,7 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
     return ath_fail(err, ATH_EUSAGE,
                     "stream-stats runs as one process (its state is global): run it without "
                     "mpirun, or with -np 1");
-  sstats s = {.c = c, .o = o, .status = ATH_OK, .rng = 0x853c49e6748fea9bull};
+  sstats s = {.c = c, .o = o, .rng = 0x853c49e6748fea9bull};
   s.t0 = s.last_msg = ath_now();
   snprintf(s.dir, sizeof s.dir, "%s/_checkpoints/stream-stats/%s", c->o->lake, o->group);
   snprintf(s.rej_dir, sizeof s.rej_dir, "%s/_rejects", s.dir);
@@ -971,18 +921,19 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
   if (pipeline_read_table(c, "silver", TABLE_BIO, &s.bio, &lerr) != ATH_OK)
     fail(&s, "%s (stream-stats joins with silver %s: run bronze-to-silver first)", lerr.msg,
          TABLE_BIO);
-  if (s.status == ATH_OK && gold_agg_new(s.bio, &s.agg, &lerr) != ATH_OK) fail(&s, "%s", lerr.msg);
-  if (s.status == ATH_OK) s.bio_print = bio_fingerprint(s.bio);
+  if (s.err.code == ATH_OK && gold_agg_new(s.bio, &s.agg, &lerr) != ATH_OK)
+    fail(&s, "%s", lerr.msg);
+  if (s.err.code == ATH_OK) s.bio_print = bio_fingerprint(s.bio);
   report_timing(c, "stream_stats.load_bio", ath_now() - t1);
   t1 = ath_now();
-  if (s.status == ATH_OK) setup(&s);
+  if (s.err.code == ATH_OK) setup(&s);
   rd_kafka_topic_partition_list_t *committed = NULL;
-  if (s.status == ATH_OK && committed_offsets(&s, &committed) == ATH_OK) restore(&s, committed);
+  if (s.err.code == ATH_OK && committed_offsets(&s, &committed) == ATH_OK) restore(&s, committed);
   if (committed) rd_kafka_topic_partition_list_destroy(committed);
-  if (s.status == ATH_OK) assign_all(&s); /* from the restored offsets */
+  if (s.err.code == ATH_OK) assign_all(&s); /* from the restored offsets */
   report_timing(c, "stream_stats.restore", ath_now() - t1);
   s.last_meta = s.last_msg = ath_now();
-  while (s.status == ATH_OK && !stop_signal) {
+  while (s.err.code == ATH_OK && !stop_signal) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(s.cons, 100);
     double now = ath_now();
     if (m) {
@@ -990,15 +941,8 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
         on_message(&s, m);
         if (!s.first_msg) s.first_msg = now;
         s.last_msg = now;
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        char reason[512];
-        if (rd_kafka_fatal_error(s.cons, reason, sizeof reason))
-          fail(&s, "fatal consumer error: %s", reason);
-        else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                 m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-          fail(&s, "topic %s: %s", o->topic, rd_kafka_message_errstr(m));
-        else if (!c->o->quiet)
-          fprintf(stderr, "athlete stream-stats: %s (retrying)\n", rd_kafka_message_errstr(m));
+      } else {
+        kmsg_poll_error(s.cons, m, o->topic, "athlete stream-stats", c->o->quiet, &s.err);
       }
       rd_kafka_message_destroy(m);
     }
@@ -1033,7 +977,7 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
   l->seconds = ath_now() - s.t0;
   c->rep.joined_rows = s.tot[T_JOINED];
   c->rep.results_without_bio = s.tot[T_ORPHANS];
-  if (s.status == ATH_OK && !c->o->quiet)
+  if (s.err.code == ATH_OK && !c->o->quiet)
     fprintf(stderr,
             "athlete stream-stats: %" PRId64 " batches committed to %s this run (%" PRId64
             " group updates; latency p50 %.3f s, p99 %.3f s over %" PRIu64 " messages), %" PRId64
@@ -1042,7 +986,7 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
             s.run_batches, o->out_topic, s.run_updates, percentile(s.lat, s.nlat, 0.50),
             percentile(s.lat, s.nlat, 0.99), s.lat_seen, s.run_unknown, s.tot[T_MSGS],
             gold_agg_groups(s.agg), s.dir);
-  if (s.status == ATH_OK) *gold = gold_agg_rows(s.agg, false, now_us());
+  if (s.err.code == ATH_OK) *gold = gold_agg_rows(s.agg, false, now_us());
   if (s.cgmd) rd_kafka_consumer_group_metadata_destroy(s.cgmd);
   if (s.cons) {
     rd_kafka_consumer_close(s.cons);
@@ -1060,6 +1004,6 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
   free(s.seen.arena);
   free(s.seen.slot);
   json_row_dec_free(&s.dec);
-  if (s.status != ATH_OK) *err = s.err;
-  return s.status;
+  if (s.err.code != ATH_OK) *err = s.err;
+  return s.err.code;
 }

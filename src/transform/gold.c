@@ -1,5 +1,6 @@
 #include "transform/gold.h"
 #include "core/agree.h"
+#include "core/bytes.h"
 
 #include "shuffle/shuffle.h"
 #include "transform/xsum.h"
@@ -578,93 +579,60 @@ int gold_agg_add(gold_agg *a, const batch *R, int64_t *joined, int64_t *orphans,
  * above are the sign extension of the last; the non-finite part as the u64 bits of a double),
  * then nh, nw and n as i64 little-endian. The same on any host and for any build. */
 
-static void put_le(uint8_t **buf, size_t *len, size_t *cap, uint64_t v, int nbytes) {
-  grow_array((void **)buf, cap, *len + (size_t)nbytes, 1);
-  for (int i = 0; i < nbytes; i++)
-    (*buf)[(*len)++] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_xsum(uint8_t **buf, size_t *len, size_t *cap, const xsum *s) {
+static void put_xsum(le_buf *b, const xsum *s) {
   uint64_t sign = s->limb[XSUM_LIMBS - 1] >> 63 ? ~0ull : 0;
   int k = XSUM_LIMBS;
   while (k > 1 && s->limb[k - 1] == sign && (s->limb[k - 2] >> 63) == (sign & 1))
     k--;
-  put_le(buf, len, cap, (uint64_t)k, 1);
+  le_put(b, (uint64_t)k, 1);
   for (int i = 0; i < k; i++)
-    put_le(buf, len, cap, s->limb[i], 8);
+    le_put(b, s->limb[i], 8);
   uint64_t sp;
   memcpy(&sp, &s->special, 8);
-  put_le(buf, len, cap, sp, 8);
+  le_put(b, sp, 8);
 }
 
-static void put_group(uint8_t **buf, size_t *len, size_t *cap, const groups *g, int64_t i) {
+static void put_group(le_buf *b, const groups *g, int64_t i) {
   for (int c = 0; c < 4; c++) {
     cell k = get_cell(&g->keys->cols[c], i);
-    put_le(buf, len, cap, k.null ? 0xffffffffu : (uint64_t)k.len, 4);
-    if (!k.null && k.len) {
-      grow_array((void **)buf, cap, *len + k.len, 1);
-      memcpy(*buf + *len, k.p, k.len);
-      *len += k.len;
-    }
+    le_put(b, k.null ? 0xffffffffu : (uint64_t)k.len, 4);
+    if (!k.null) le_put_bytes(b, k.p, k.len);
   }
   const agg *a = &g->aggs[i];
-  put_xsum(buf, len, cap, &a->h);
-  put_xsum(buf, len, cap, &a->w);
-  put_le(buf, len, cap, (uint64_t)a->nh, 8);
-  put_le(buf, len, cap, (uint64_t)a->nw, 8);
-  put_le(buf, len, cap, (uint64_t)a->n, 8);
+  put_xsum(b, &a->h);
+  put_xsum(b, &a->w);
+  le_put(b, (uint64_t)a->nh, 8);
+  le_put(b, (uint64_t)a->nw, 8);
+  le_put(b, (uint64_t)a->n, 8);
 }
 
-typedef struct reader {
-  const uint8_t *p;
-  size_t n, at;
-  bool bad;
-} reader;
-
-static uint64_t get_le(reader *r, int nbytes) {
-  if (r->bad || r->n - r->at < (size_t)nbytes) {
-    r->bad = true;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (int i = 0; i < nbytes; i++)
-    v |= (uint64_t)r->p[r->at++] << (8 * i);
-  return v;
-}
-
-static void get_xsum(reader *r, xsum *s) {
-  int k = (int)get_le(r, 1);
+static void get_xsum(le_reader *r, xsum *s) {
+  int k = (int)le_get(r, 1);
   if (k < 1 || k > XSUM_LIMBS) {
     r->bad = true;
     return;
   }
   for (int i = 0; i < k; i++)
-    s->limb[i] = get_le(r, 8);
+    s->limb[i] = le_get(r, 8);
   uint64_t ext = s->limb[k - 1] >> 63 ? ~0ull : 0;
   for (int i = k; i < XSUM_LIMBS; i++)
     s->limb[i] = ext;
-  uint64_t sp = get_le(r, 8);
+  uint64_t sp = le_get(r, 8);
   memcpy(&s->special, &sp, 8);
 }
 
 /* Reads one record: its keys (pointing into r's bytes) and aggregate. */
-static bool get_group(reader *r, cell k[4], agg *a) {
+static bool get_group(le_reader *r, cell k[4], agg *a) {
   for (int c = 0; c < 4; c++) {
-    uint32_t len = (uint32_t)get_le(r, 4);
+    uint32_t len = (uint32_t)le_get(r, 4);
     k[c] = (cell){NULL, 0, len == 0xffffffffu};
-    if (k[c].null || r->bad) continue;
-    if (r->n - r->at < len) {
-      r->bad = true;
-      break;
-    }
-    k[c].p = r->p + r->at, k[c].len = len;
-    r->at += len;
+    if (!k[c].null) k[c].p = le_get_bytes(r, len), k[c].len = len;
   }
   get_xsum(r, &a->h);
   get_xsum(r, &a->w);
-  a->nh = (int64_t)get_le(r, 8);
-  a->nw = (int64_t)get_le(r, 8);
-  a->n = (int64_t)get_le(r, 8);
+  a->nh = (int64_t)le_get(r, 8);
+  a->nw = (int64_t)le_get(r, 8);
+  a->n = (int64_t)le_get(r, 8);
   return !r->bad && a->nh >= 0 && a->nw >= 0 && a->n >= 0;
 }
 
@@ -673,14 +641,15 @@ static uint64_t keys_hash(const cell k[4]) {
 }
 
 void gold_agg_save(const gold_agg *a, bool changed_only, uint8_t **buf, size_t *len) {
-  size_t cap = *len;
+  le_buf b = {*buf, *len, *len};
   for (int64_t i = 0; i < a->g.keys->nrows; i++)
-    if (!changed_only || ((size_t)i < a->changed_cap && a->changed[i]))
-      put_group(buf, len, &cap, &a->g, i);
+    if (!changed_only || ((size_t)i < a->changed_cap && a->changed[i])) put_group(&b, &a->g, i);
+  *buf = b.p;
+  *len = b.len;
 }
 
 int gold_agg_load(gold_agg *a, const uint8_t *p, size_t n, bool add, ath_error *err) {
-  reader r = {p, n, 0, false};
+  le_reader r = {p, n, 0, false};
   while (r.at < n) {
     cell k[4];
     agg in;
@@ -711,15 +680,14 @@ static int merge_to_root(MPI_Comm comm, const gold_agg *a, size_t round_bytes, g
                          ath_error *err) {
   batch *part = batch_new(PARTIAL_FIELDS, 1), *got = NULL;
   int64_t n = a->g.keys->nrows;
-  uint8_t *rec = NULL;
-  size_t cap = 0;
+  le_buf rec = {0};
   for (int64_t i = 0; i < n; i++) {
-    size_t len = 0;
-    put_group(&rec, &len, &cap, &a->g, i);
-    col_append_str(&part->cols[0], rec, len);
+    rec.len = 0;
+    put_group(&rec, &a->g, i);
+    col_append_str(&part->cols[0], rec.p, rec.len);
     part->nrows++;
   }
-  free(rec);
+  free(rec.p);
   int *dest = xcalloc((size_t)(n > 0 ? n : 1), sizeof *dest);
   int rc = shuffle_batch(comm, part, dest, round_bytes, &got, err);
   free(dest);

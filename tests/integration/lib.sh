@@ -146,6 +146,14 @@ mock_stop() {
   [ ! -e "$WORK/bootstrap" ] || fail "kafka-mock left its bootstrap file"
 }
 
+# expect_reject GLOB TOPIC OFFSET REASON-REGEX: the reject of TOPIC partition 0 at OFFSET in
+# the Parquet files GLOB (read by DuckDB) has a reason matching REASON-REGEX.
+expect_reject() {
+  local line
+  line=$(duck "SELECT topic || ' ' || \"partition\" || ' ' || \"offset\" || ': ' || reason FROM read_parquet('$1') WHERE \"offset\" = $3")
+  printf '%s\n' "$line" | grep -Eq "^$2 0 $3: $4" || fail "reject at offset $3: '$line', want /$4/"
+}
+
 # consume TOPIC OUT: every committed message of TOPIC, read by kcat (the independent client)
 # as JSON lines (key, payload, partition, offset, headers).
 consume() {
