@@ -12,6 +12,7 @@
 # rejects with topic, partition, offset and reason (DuckDB reads them), duplicates counted
 # once. Usage errors: no --out-topic, the same topic twice, more than one rank; missing silver
 # bio, missing topics and checkpoints that do not match the group are clear failures.
+ATHLETE_LEAK_CHECK=1
 source "$(dirname "$0")/lib.sh"
 
 R=athlete_event_results
