@@ -226,3 +226,33 @@ size_t batch_data_bytes(const batch *b) {
   }
   return t;
 }
+
+void batch_keep_rows(batch *b, const uint8_t *keep) {
+  int64_t first = 0; /* rows before the first dropped one stay where they are */
+  while (first < b->nrows && keep[first])
+    first++;
+  for (int k = 0; k < b->ncols; k++) {
+    column *c = &b->cols[k];
+    size_t w = col_type_width(c->type);
+    int64_t o = first, nulls = 0;
+    for (int64_t i = 0; i < first; i++)
+      nulls += !c->valid[i];
+    for (int64_t i = first; i < c->n; i++) {
+      if (!keep[i]) continue;
+      if (c->type == COL_STRING) {
+        int64_t from = c->offsets[i], len = c->offsets[i + 1] - from;
+        if (len) memmove(c->bytes + c->offsets[o], c->bytes + from, (size_t)len);
+        c->offsets[o + 1] = c->offsets[o] + len;
+      } else if (o != i) {
+        memcpy((char *)c->values + (size_t)o * w, (char *)c->values + (size_t)i * w, w);
+      }
+      c->valid[o] = c->valid[i];
+      nulls += !c->valid[o];
+      o++;
+    }
+    c->n = o;
+    c->null_count = nulls;
+    if (c->type == COL_STRING) c->nbytes = (size_t)c->offsets[o];
+  }
+  batch_sync_rows(b);
+}

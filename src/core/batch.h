@@ -80,6 +80,9 @@ void batch_append_row(batch *dst, const batch *src, int64_t i);
 /* Keeps only the columns named in `names` (in the batch's own order), freeing the others'
  * buffers in place; names not in the batch are ignored. */
 void batch_keep_columns(batch *b, const char *const *names, int n);
+/* Keeps only the rows i with keep[i] != 0, in order, moving them down in place (no memory of
+ * its own). */
+void batch_keep_rows(batch *b, const uint8_t *keep);
 /* Total heap bytes held (capacity), for memory accounting. */
 size_t batch_mem_bytes(const batch *b);
 /* Bytes of payload (used), an estimate of the data size. */

@@ -6,7 +6,7 @@
  * A checkpoint holds the input's next offset per partition as of its batch and an opaque
  * payload (the caller's format). The file: "ATHCKPT1", seq (u64), full (u8), the number of
  * partitions (u32) and each (partition i32, next offset i64), the payload's length (u64) and
- * bytes, then an FNV-1a 64 checksum of everything before it; integers little-endian. Each file
+ * bytes, then a 64-bit checksum of everything before it (ckpt.c); integers little-endian. Each file
  * is written durably under a temporary name and moved into place without replacing anything
  * (fsutil.h), so two writers can never overwrite each other's checkpoint: the second one finds
  * the name taken. */

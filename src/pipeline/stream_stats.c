@@ -174,8 +174,10 @@ typedef struct sstats {
   size_t delta_bytes; /* ... and their size */
   int64_t tot[NTOTALS];
   /* the open batch */
-  batch *bronze;  /* the results table's bronze columns */
-  ckpt_pos *from; /* per bronze row: its partition and offset */
+  batch *bronze;     /* the results table's bronze columns */
+  ckpt_pos *from;    /* per bronze row: its partition and offset */
+  int64_t hint_rows; /* the last batch's size, reserved up front for the next one */
+  size_t hint_bytes[64];
   size_t from_cap;
   batch *rejects;
   int64_t open_msgs, open_unknown;
@@ -571,6 +573,8 @@ static void new_open(sstats *s) {
   for (int i = 0; i < d->nrequired; i++)
     f[i] = (field_def){d->required[i], COL_STRING, true};
   s->bronze = batch_new(f, d->nrequired);
+  for (int i = 0; i < d->nrequired && s->hint_rows; i++)
+    col_reserve(&s->bronze->cols[i], (size_t)s->hint_rows, s->hint_bytes[i]);
   s->dec.out = s->bronze;
   batch_clear(s->rejects);
   s->open_msgs = s->open_unknown = 0;
@@ -598,6 +602,9 @@ static void commit_batch(sstats *s) {
   /* The rows silver rejects (their athlete_id does not type), in order: silver's rejects come
    * out in the same order, so the k-th one is the k-th of these. */
   int64_t nb = s->bronze->nrows, nbad = 0;
+  s->hint_rows = nb;
+  for (int i = 0; i < s->bronze->ncols && i < 64; i++)
+    s->hint_bytes[i] = s->bronze->cols[i].nbytes;
   int64_t *bad = xmalloc((size_t)(nb + 1) * sizeof *bad);
   for (int64_t i = 0; i < nb; i++) {
     const column *idc = &s->bronze->cols[s->id_col];
@@ -629,22 +636,23 @@ static void commit_batch(sstats *s) {
     return;
   }
   /* Silver's dedupe, against every row seen before. */
-  batch *fresh = batch_new_like(typed);
-  uint8_t *enc = NULL;
+  uint8_t *enc = NULL, *keep = xmalloc((size_t)typed->nrows + 1);
   size_t elen = 0, ecap = 0;
   le_buf rows = {0};
   for (int64_t i = 0; i < typed->nrows; i++) {
     encode_row(typed, i, &enc, &elen, &ecap);
-    if (!seen_add(&s->seen, enc, elen)) {
+    keep[i] = seen_add(&s->seen, enc, elen);
+    if (!keep[i]) {
       tot[T_DUPES]++;
       continue;
     }
     le_put(&rows, elen, 4);
     le_put_bytes(&rows, enc, elen);
-    batch_append_row(fresh, typed, i);
   }
   free(enc);
-  batch_free(typed);
+  batch_keep_rows(typed, keep);
+  free(keep);
+  batch *fresh = typed;
   gold_agg_clear_changed(s->agg);
   int64_t joined = 0, orphans = 0;
   if (gold_agg_add(s->agg, fresh, &joined, &orphans, &lerr) != ATH_OK) fail(s, "%s", lerr.msg);
@@ -921,6 +929,8 @@ int stage_stream_stats(pipeline_ctx *c, const stream_stats_opts *o, batch **gold
   if (pipeline_read_table(c, "silver", TABLE_BIO, &s.bio, &lerr) != ATH_OK)
     fail(&s, "%s (stream-stats joins with silver %s: run bronze-to-silver first)", lerr.msg,
          TABLE_BIO);
+  static const char *const join_cols[] = {"athlete_id", "sex", "country_noc", "height", "weight"};
+  if (s.err.code == ATH_OK) batch_keep_columns(s.bio, join_cols, 5); /* all the join reads */
   if (s.err.code == ATH_OK && gold_agg_new(s.bio, &s.agg, &lerr) != ATH_OK)
     fail(&s, "%s", lerr.msg);
   if (s.err.code == ATH_OK) s.bio_print = bio_fingerprint(s.bio);

@@ -419,37 +419,6 @@ int silver_transform(batch **bronze_io, const char *table, const silver_options 
 
 /* ---- dedupe -------------------------------------------------------------------------------- */
 
-/* Drops, in place, the rows of b whose keep flag is 0 (kept rows move down, in order). */
-static void compact_rows(batch *b, const uint8_t *keep) {
-  int64_t first = 0; /* rows before the first dropped one stay where they are */
-  while (first < b->nrows && keep[first])
-    first++;
-  for (int k = 0; k < b->ncols; k++) {
-    column *c = &b->cols[k];
-    size_t w = col_type_width(c->type);
-    int64_t o = first, nulls = 0;
-    for (int64_t i = 0; i < first; i++)
-      nulls += !c->valid[i];
-    for (int64_t i = first; i < c->n; i++) {
-      if (!keep[i]) continue;
-      if (c->type == COL_STRING) {
-        int64_t from = c->offsets[i], len = c->offsets[i + 1] - from;
-        if (len) memmove(c->bytes + c->offsets[o], c->bytes + from, (size_t)len);
-        c->offsets[o + 1] = c->offsets[o] + len;
-      } else if (o != i) {
-        memcpy((char *)c->values + (size_t)o * w, (char *)c->values + (size_t)i * w, w);
-      }
-      c->valid[o] = c->valid[i];
-      nulls += !c->valid[o];
-      o++;
-    }
-    c->n = o;
-    c->null_count = nulls;
-    if (c->type == COL_STRING) c->nbytes = (size_t)c->offsets[o];
-  }
-  batch_sync_rows(b);
-}
-
 /* An empty open-addressing table of row indices (-1 = free) for n entries: *cap slots, a power
  * of two at least 2n. */
 static int64_t *index_table(int64_t n, size_t *cap) {
@@ -623,7 +592,7 @@ int silver_dedupe(MPI_Comm comm, batch *b, size_t round_bytes, int64_t *dropped,
   if (rc == ATH_OK) {
     for (int64_t i = 0; i < n; i++)
       *dropped += !keep[i];
-    if (*dropped) compact_rows(b, keep);
+    if (*dropped) batch_keep_rows(b, keep);
   }
   free(hash);
   free(cand);
