@@ -6,7 +6,7 @@
 # small batches): the last value per key on the output topic, read by kcat (read_committed),
 # equals gold row for row, averages bit for bit, n_rows exact (stream_stats_check.py); the
 # stream's counts equal batch silver's (rows, rejects, duplicates). A restart in the same group
-# restores its state from the checkpoints, and a second produce of the whole file changes
+# restores its state from the checkpoints, SIGTERM commits the open batch, and a second produce of the whole file changes
 # nothing (every row a duplicate). A fresh group under injected broker faults (aborted and
 # retried transactions, a broker down and up mid-run) ends at the same gold. Nasty messages:
 # rejects with topic, partition, offset and reason (DuckDB reads them), duplicates counted
@@ -24,7 +24,7 @@ silver() { # silver KEY: a count of batch silver's results line
   /usr/bin/python3 -c "import json,sys; m=json.load(open('$WORK/run.json'))
 print([s for s in m['stages'] if s['stage']=='silver' and s['table']=='$R'][0]['$1'])"
 }
-kafka_mock --brokers 3 --topic results:3 --topic stats:2 --topic stats2:2 --topic bad:1 \
+kafka_mock --brokers 3 --topic results:3 --topic stats:2 --topic stats2:2 --topic stats3:1 --topic bad:1 \
   --topic badstats:1
 expect_status 0 mpi 2 produce --topic results --source "$WORK/src"
 msgs=$(grep -oE '[0-9]+ delivered' "$WORK/last.err" | grep -oE '[0-9]+')
@@ -55,6 +55,20 @@ n=$(duck "SELECT count(*) FROM read_parquet('$CK/_rejects/*.parquet') WHERE topi
           AND \"partition\" BETWEEN 0 AND 2 AND \"offset\" >= 0 AND reason LIKE '%athlete_id%'")
 [ "$n" = "$rejects" ] || fail "$n rejects files rows, want $rejects"
 
+# SIGTERM commits the open batch and exits 0 (a batch that would otherwise wait a minute).
+"$ATHLETE_BIN" stream-stats --lake "$WORK/lake" --topic results --out-topic stats3 --group term \
+  --batch-ms 60000 --batch-rows 100000000 >"$WORK/term.out" 2>"$WORK/term.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "messages (" "$WORK/term.err" && break; sleep 0.1; done
+sleep 1
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 0 ] || { cat "$WORK/term.err" >&2; fail "stream-stats exited $rc after SIGTERM"; }
+expect_grep "^1 batches committed|: 1 batches committed" "$WORK/term.err"
+ls "$WORK/lake/_checkpoints/stream-stats/term/00000000000000000001.delta" >/dev/null ||
+  fail "SIGTERM left no checkpoint"
+
 # 2. A restart restores the state; a second copy of the topic is all duplicates.
 expect_status 0 ss --topic results --out-topic stats --group g1 --until-idle 2
 expect_grep "restored from the checkpoints; state: [0-9]+ groups, $rows distinct rows, $msgs messages" \
@@ -73,8 +87,8 @@ for b in 1 2 3; do mock_cmd "broker rtt $b 20"; done
 mock_cmd "errors AddPartitionsToTxn 2 TOPIC_AUTHORIZATION_FAILED"
 mock_cmd "errors EndTxn 2 COORDINATOR_NOT_AVAILABLE"
 mock_cmd "errors Produce 4 NOT_LEADER_FOR_PARTITION"
-ss --topic results --out-topic stats2 --group g2 --batch-rows 500 --batch-ms 100 --until-idle 4 \
-  >"$WORK/f.out" 2>"$WORK/f.err" &
+"$ATHLETE_BIN" stream-stats --lake "$WORK/lake" --topic results --out-topic stats2 --group g2 \
+  --batch-rows 500 --batch-ms 100 --until-idle 4 >"$WORK/f.out" 2>"$WORK/f.err" &
 pid=$!
 sleep 1.5
 mock_cmd "broker down 2"
