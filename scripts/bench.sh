@@ -105,6 +105,19 @@ for k in $scales; do
   done
 done
 
+# The streaming benchmarks have their own scripts (they need a broker); their last results are
+# carried into this file, each under its own heading, as they stand in bench/.
+streaming_section() {
+  local f
+  for f in results-kafka.md results-ingest.md results-stream-stats.md; do
+    [ -f "$here/bench/$f" ] || continue
+    echo
+    echo "## Streaming: bench/$f (scripts/bench-${f#results-}; not re-run by this script)" | sed 's/\.md;/.sh;/'
+    echo
+    sed '1d; s/^## /### /' "$here/bench/$f"
+  done
+}
+
 {
   cat "$work/table.md"
   printf '%b\n' "$stages"
@@ -112,5 +125,6 @@ done
   echo "### Parquet encode throughput, one core (build/tests/pq_bench)"
   echo
   if [ -x "$here/build/tests/pq_bench" ]; then "$here/build/tests/pq_bench"; else echo "(pq_bench not built)"; fi
+  streaming_section
 } >"$out"
 cat "$out"
