@@ -72,7 +72,7 @@ static int cmd_gen(const cli_args *a, pipeline_ctx *c, ath_error *err) {
 }
 
 static int cmd_show(const cli_args *a, pipeline_ctx *c, ath_error *err) {
-  return show_table(a->pipe.lake, a->table, a->limit, err);
+  return show_table(a->pipe.lake, a->table, a->limit, a->show_format, err);
 }
 
 static int cmd_kafka_mock(const cli_args *a, pipeline_ctx *c, ath_error *err) {
@@ -159,7 +159,7 @@ static const command commands[] = {
      "athlete gen [--scale K] [--seed S] --out DIR"},
     {"show", cmd_show, OPTS_SHOW | OPTS_LAKE, NEEDS_MPI,
      "print a table's schema, row count and first rows",
-     "athlete show [--lake DIR] LAYER/TABLE [--limit N]"},
+     "athlete show [--lake DIR] LAYER/TABLE [--limit N] [--format table|csv|json]"},
     {"kafka-mock", cmd_kafka_mock, OPTS_MOCK, 0,
      "run librdkafka's mock Kafka cluster as a broker process (for laptops and tests)",
      "athlete kafka-mock [--brokers N] [--topic NAME[:PARTITIONS]]... "

@@ -47,6 +47,7 @@ typedef enum opt_id {
   O_MAX_MESSAGE_BYTES,
   O_TABLES,
   O_OUT_TOPIC,
+  O_SHOW_FORMAT,
 } opt_id;
 
 typedef struct opt_spec {
@@ -135,6 +136,9 @@ static const opt_spec options[] = {
     {O_SEED, "seed", 0, "S", OPTS_GEN, "random seed (default 42)"},
     {O_OUT, "out", 'o', "DIR", OPTS_GEN, "output folder (created if missing)"},
     {O_LIMIT, "limit", 'n', "N", OPTS_SHOW, "rows to print (default 10)"},
+    {O_SHOW_FORMAT, "format", 0, "FMT", OPTS_SHOW,
+     "table (default: schema, count, tab-separated rows), csv (RFC 4180, a header, null as an "
+     "empty field) or json (an array of objects, null as null)"},
     {O_QUIET, "quiet", 'q', NULL, OPTS_COMMON, "no progress and no summary"},
     {O_HELP, "help", 'h', NULL, OPTS_COMMON, "show this help"},
 };
@@ -357,6 +361,11 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
   case O_OUT_TOPIC:
     a->out_topic = v;
     break;
+  case O_SHOW_FORMAT:
+    if (strcmp(v, "table") != 0 && strcmp(v, "csv") != 0 && strcmp(v, "json") != 0)
+      rc = ath_fail(err, ATH_EUSAGE, "--format: '%s' is not table, csv or json", v);
+    a->show_format = v;
+    break;
   }
   return rc;
 }
@@ -412,6 +421,7 @@ int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *er
   a->scale = 1;
   a->seed = 42;
   a->limit = 10;
+  a->show_format = "table";
   a->produce_table = TABLE_RESULTS;
   a->transaction_ms = 1000;
   a->mock_brokers = 3;

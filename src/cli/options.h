@@ -43,6 +43,7 @@ typedef struct cli_args {
   const char *out;
   const char *table; /* show: LAYER/TABLE */
   int64_t limit;
+  const char *show_format; /* show --format: table (default), csv or json */
   /* Kafka commands */
   kafka_opts kafka;
   const char *topics[CLI_MAX_LIST]; /* --topic, in order */

@@ -1,10 +1,14 @@
 #include "cli/show.h"
 
+#include "core/json.h"
 #include "h5/h5table.h"
+#include "kafka/json_row.h"
 #include "lake/lake.h"
 #include "pipeline/pipeline.h"
 
 #include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +49,108 @@ static void print_cell(const column *c, int64_t i) {
   }
 }
 
-int show_table(const char *lake, const char *name, int64_t limit, ath_error *err) {
+/* A timestamp as ISO 8601 UTC with microseconds. */
+static void timestamp_text(int64_t us, char *out, size_t n) {
+  time_t s = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, n, "%s.%06lldZ", buf, (long long)(us % 1000000));
+}
+
+static void csv_field(const uint8_t *p, size_t n) {
+  bool quote = false;
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
+  if (!quote) {
+    fwrite(p, 1, n, stdout);
+    return;
+  }
+  putchar('"');
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '"') putchar('"');
+    putchar(p[i]);
+  }
+  putchar('"');
+}
+
+/* One cell for csv or json (the text of a number, a timestamp as ISO text). */
+static void print_value(const column *c, int64_t i, bool json, char **buf, size_t *cap) {
+  char t[64];
+  size_t len = 0;
+  if (col_is_null(c, i)) {
+    if (json) fputs("null", stdout);
+    return;
+  }
+  switch (c->type) {
+  case COL_STRING: {
+    const uint8_t *p = col_str(c, i, &len);
+    if (!json) {
+      csv_field(p, len);
+      return;
+    }
+    size_t n = 0;
+    json_append_string(buf, &n, cap, (const char *)p, len);
+    fwrite(*buf, 1, n, stdout);
+    return;
+  }
+  case COL_INT64:
+    printf("%" PRId64, col_i64(c, i));
+    return;
+  case COL_DOUBLE:
+    if (json && !isfinite(col_f64(c, i))) {
+      fputs("null", stdout);
+      return;
+    }
+    json_number_text(col_f64(c, i), t, sizeof t);
+    fputs(t, stdout);
+    return;
+  case COL_BOOL:
+    fputs(col_bool(c, i) ? "true" : "false", stdout);
+    return;
+  case COL_TIMESTAMP:
+    timestamp_text(col_i64(c, i), t, sizeof t);
+    printf(json ? "\"%s\"" : "%s", t);
+    return;
+  }
+}
+
+static void print_csv(const batch *b, int64_t limit) {
+  for (int k = 0; k < b->ncols; k++) {
+    if (k) putchar(',');
+    csv_field((const uint8_t *)b->cols[k].name, strlen(b->cols[k].name));
+  }
+  fputs("\r\n", stdout);
+  for (int64_t i = 0; i < b->nrows && i < limit; i++) {
+    for (int k = 0; k < b->ncols; k++) {
+      if (k) putchar(',');
+      print_value(&b->cols[k], i, false, NULL, NULL);
+    }
+    fputs("\r\n", stdout);
+  }
+}
+
+static void print_json(const batch *b, int64_t limit) {
+  char *buf = NULL;
+  size_t cap = 0;
+  putchar('[');
+  for (int64_t i = 0; i < b->nrows && i < limit; i++) {
+    fputs(i ? ",\n{" : "\n{", stdout);
+    for (int k = 0; k < b->ncols; k++) {
+      size_t n = 0;
+      json_append_string(&buf, &n, &cap, b->cols[k].name, strlen(b->cols[k].name));
+      printf("%s%.*s:", k ? "," : "", (int)n, buf);
+      print_value(&b->cols[k], i, true, &buf, &cap);
+    }
+    putchar('}');
+  }
+  fputs("\n]\n", stdout);
+  free(buf);
+}
+
+int show_table(const char *lake, const char *name, int64_t limit, const char *format,
+               ath_error *err) {
   char layer[64], table[256];
   const char *slash = strchr(name, '/');
   if (!slash || slash == name || !slash[1] || (size_t)(slash - name) >= sizeof layer)
@@ -60,6 +165,11 @@ int show_table(const char *lake, const char *name, int64_t limit, ath_error *err
   batch *b = NULL;
   rc = table_read_files(MPI_COMM_SELF, dir, table, &b, used, sizeof used, err);
   if (rc != ATH_OK) return rc;
+  if (strcmp(format, "table") != 0) {
+    (strcmp(format, "csv") == 0 ? print_csv : print_json)(b, limit);
+    batch_free(b);
+    return ATH_OK;
+  }
   printf("%s/%s: %lld rows\n", layer, table, (long long)b->nrows);
   for (int k = 0; k < b->ncols; k++)
     printf("  %-24s %-10s %s\n", b->cols[k].name, col_type_name(b->cols[k].type),

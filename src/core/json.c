@@ -1,5 +1,7 @@
 #include "core/json.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 void json_write_string(FILE *f, const char *s, size_t n) {
@@ -37,4 +39,14 @@ void json_write_cstr(FILE *f, const char *s) {
     fputs("null", f);
   else
     json_write_string(f, s, strlen(s));
+}
+
+void json_number_text(double v, char *out, size_t n) {
+  double a = v < 0 ? -v : v;
+  bool plain_ok = a == 0 || (a >= 1e-4 && a < 1e17);
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(out, n, "%.*g", prec, v);
+    if (strtod(out, NULL) != v) continue;
+    if (!plain_ok || !strchr(out, 'e') || prec == 17) return;
+  }
 }

@@ -11,4 +11,9 @@ void json_write_string(FILE *f, const char *s, size_t n);
 /* Same for a NUL-terminated string; NULL writes null. */
 void json_write_cstr(FILE *f, const char *s);
 
+/* The shortest decimal text of a finite double that strtod reads back as the same double, in
+ * plain notation where that is as short as it gets (60, 165.5, 0.001) and in exponent notation
+ * otherwise (1e+20, 5e-324): a valid JSON number. `out` needs 32 bytes. */
+void json_number_text(double v, char *out, size_t n);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include "core/bytes.h"
 #include "core/fsutil.h"
+#include "core/json.h"
 #include "csv/csv_core.h"
 #include "kafka/json_row.h"
 #include "kafka/msg_rows.h"
@@ -253,13 +254,7 @@ static uint64_t bio_fingerprint(const batch *b) {
  * not finite, which JSON cannot hold). */
 static void append_double(char **buf, size_t *len, size_t *cap, const column *c, int64_t i) {
   char t[40] = "null";
-  if (!col_is_null(c, i) && isfinite(col_f64(c, i))) {
-    double v = col_f64(c, i);
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(t, sizeof t, "%.*g", prec, v);
-      if (strtod(t, NULL) == v) break;
-    }
-  }
+  if (!col_is_null(c, i) && isfinite(col_f64(c, i))) json_number_text(col_f64(c, i), t, sizeof t);
   size_t n = strlen(t);
   grow_array((void **)buf, cap, *len + n + 1, 1);
   memcpy(*buf + *len, t, n);
