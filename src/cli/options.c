@@ -376,12 +376,6 @@ static int positional(const char *arg, unsigned groups, cli_args *a, ath_error *
     a->table = arg;
     return ATH_OK;
   }
-  if ((groups & OPTS_STATS) && !a->out_topic)
-    return ath_fail(err, ATH_EUSAGE, "name the output topic: --out-topic NAME");
-  if ((groups & OPTS_STATS) && strcmp(a->produce_table, TABLE_RESULTS) != 0)
-    return ath_fail(err, ATH_EUSAGE, "stream-stats reads %s messages only", TABLE_RESULTS);
-  if ((groups & OPTS_STATS) && a->out_topic && strcmp(a->out_topic, a->topics[0]) == 0)
-    return ath_fail(err, ATH_EUSAGE, "--out-topic must differ from --topic");
   if ((groups & OPTS_TOPICS) && !a->action) {
     a->action = arg;
     return ATH_OK;

@@ -49,16 +49,6 @@ static void print_cell(const column *c, int64_t i) {
   }
 }
 
-/* A timestamp as ISO 8601 UTC with microseconds. */
-static void timestamp_text(int64_t us, char *out, size_t n) {
-  time_t s = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, n, "%s.%06lldZ", buf, (long long)(us % 1000000));
-}
-
 static void csv_field(const uint8_t *p, size_t n) {
   bool quote = false;
   for (size_t i = 0; i < n && !quote; i++)
@@ -110,7 +100,7 @@ static void print_value(const column *c, int64_t i, bool json, char **buf, size_
     fputs(col_bool(c, i) ? "true" : "false", stdout);
     return;
   case COL_TIMESTAMP:
-    timestamp_text(col_i64(c, i), t, sizeof t);
+    json_timestamp_text(col_i64(c, i), t, sizeof t);
     printf(json ? "\"%s\"" : "%s", t);
     return;
   }

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void json_write_string(FILE *f, const char *s, size_t n) {
   fputc('"', f);
@@ -49,4 +50,13 @@ void json_number_text(double v, char *out, size_t n) {
     if (strtod(out, NULL) != v) continue;
     if (!plain_ok || !strchr(out, 'e') || prec == 17) return;
   }
+}
+
+void json_timestamp_text(int64_t us, char *out, size_t n) {
+  time_t s = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char buf[40];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, n, "%s.%06lldZ", buf, (long long)(us % 1000000));
 }

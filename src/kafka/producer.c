@@ -117,12 +117,7 @@ int kproducer_new(const kafka_opts *o, const char *topic, const char *transactio
                   kproducer_reject_fn on_reject, void *ctx, kproducer **out, ath_error *err) {
   char timeout[32];
   snprintf(timeout, sizeof timeout, "%d", (int)(o->timeout_s * 1000));
-  const char *const defaults[] = {"enable.idempotence",
-                                  "true",
-                                  "acks",
-                                  "all",
-                                  "partitioner",
-                                  "murmur2_random",
+  const char *const defaults[] = {KPRODUCER_DELIVERY_DEFAULTS,
                                   "linger.ms",
                                   "20",
                                   "batch.size",

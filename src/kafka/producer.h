@@ -27,6 +27,12 @@
 
 #include "kafka/kafka.h"
 
+/* The delivery settings every athlete producer starts from (in a defaults list of
+ * kafka_client_new): idempotence, acks from all replicas, keys placed as Java clients place
+ * them. */
+#define KPRODUCER_DELIVERY_DEFAULTS                                                                \
+  "enable.idempotence", "true", "acks", "all", "partitioner", "murmur2_random"
+
 /* kproducer_send: the client refused the message as larger than message.max.bytes. */
 #define KPRODUCER_TOO_LARGE 100
 

@@ -7,6 +7,7 @@
 #include "csv/csv_core.h"
 #include "kafka/json_row.h"
 #include "kafka/msg_rows.h"
+#include "kafka/producer.h"
 #include "lake/ckpt.h"
 #include "lake/lake.h"
 #include "shuffle/shuffle.h"
@@ -189,7 +190,6 @@ typedef struct sstats {
   int id_col;
   /* this run */
   int64_t run_msgs, run_batches, run_updates, run_unknown, last_changed;
-  int64_t dr_failed;
   double *lat;
   size_t nlat;
   uint64_t lat_seen, rng;
@@ -297,29 +297,14 @@ static void gold_message(const batch *g, int64_t i, char **key, size_t *klen, si
   append_double(val, vlen, vcap, &g->cols[4], i);
   append_raw(val, vlen, vcap, ",\"avg_weight\":");
   append_double(val, vlen, vcap, &g->cols[5], i);
-  char t[160];
-  int64_t us = col_i64(&g->cols[7], i);
-  time_t sec = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&sec, &tm);
-  char when[40];
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(t, sizeof t, ",\"n_rows\":%" PRId64 ",\"timestamp\":\"%s.%06dZ\"}",
-           col_i64(&g->cols[6], i), when, (int)(us % 1000000));
+  char t[160], when[40];
+  json_timestamp_text(col_i64(&g->cols[7], i), when, sizeof when);
+  snprintf(t, sizeof t, ",\"n_rows\":%" PRId64 ",\"timestamp\":\"%s\"}", col_i64(&g->cols[6], i),
+           when);
   append_raw(val, vlen, vcap, t);
 }
 
 /* ---- the transaction ------------------------------------------------------------------------ */
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-  (void)rk;
-  sstats *s = opaque;
-  if (m->err) s->dr_failed++;
-}
-
-static void setup_producer(rd_kafka_conf_t *conf) {
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-}
 
 static int txn_timeout_ms(const sstats *s) {
   return (int)(s->o->kafka->timeout_s * 1000);
@@ -855,23 +840,13 @@ static double percentile(double *v, size_t n, double q) {
 static int setup(sstats *s) {
   char txn_id[600];
   snprintf(txn_id, sizeof txn_id, "athlete-stream-stats-%s", s->o->group);
-  const char *pdefaults[] = {"transactional.id",
-                             txn_id,
-                             "enable.idempotence",
-                             "true",
-                             "acks",
-                             "all",
-                             "partitioner",
-                             "murmur2_random",
-                             "linger.ms",
-                             "5",
-                             "client.id",
-                             "athlete-stream-stats",
-                             NULL};
+  const char *pdefaults[] = {
+      "transactional.id",     txn_id, KPRODUCER_DELIVERY_DEFAULTS, "linger.ms", "5", "client.id",
+      "athlete-stream-stats", NULL};
   const char *cdefaults[] = {KMSG_CONSUMER_DEFAULTS(s->o->group, "athlete-stream-stats"), NULL};
   ath_error lerr = {0};
-  if (kafka_client_new(s->o->kafka, RD_KAFKA_PRODUCER, pdefaults, setup_producer, s, &s->prod,
-                       &lerr) != ATH_OK ||
+  if (kafka_client_new(s->o->kafka, RD_KAFKA_PRODUCER, pdefaults, NULL, s, &s->prod, &lerr) !=
+          ATH_OK ||
       kafka_client_new(s->o->kafka, RD_KAFKA_CONSUMER, cdefaults, NULL, s, &s->cons, &lerr) !=
           ATH_OK)
     return fail(s, "%s", lerr.msg);

@@ -134,6 +134,8 @@ expect_status 2 "$ATHLETE_BIN" stream-stats --topic results --group g --lake "$W
 expect_grep "name the output topic: --out-topic NAME" "$WORK/last.err"
 expect_status 2 "$ATHLETE_BIN" stream-stats --topic results --out-topic results --group g
 expect_grep "must differ" "$WORK/last.err"
+expect_status 2 "$ATHLETE_BIN" stream-stats --out-topic stats stray --topic results --group g
+expect_grep "unexpected argument 'stray'" "$WORK/last.err"
 expect_status 2 mpi 2 stream-stats --topic results --out-topic stats --group g --lake "$WORK/lake"
 expect_grep "runs as one process" "$WORK/last.err"
 # (The mock creates a topic on first use; a topic error stands in for a missing topic.)
