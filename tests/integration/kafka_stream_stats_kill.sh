@@ -31,13 +31,29 @@ state() { # state LOG: the messages of the state a run restored (empty: killed b
     grep -oE '[0-9]+ messages' | grep -oE '[0-9]+' || true
 }
 
+top() { # the sequence number of the newest checkpoint (0: none)
+  local t
+  t=$(ls "$CK" 2>/dev/null | grep -E '^[0-9]{20}\.(delta|full)$' | sort | tail -n 1 || true)
+  t=${t%%.*}
+  echo $((10#${t:-0}))
+}
+# Each run dies a random 0-50 ms after its 8th to 15th new checkpoint: wherever a batch stands
+# then. Counting checkpoints rather than seconds keeps the kills landing mid-stream on a loaded
+# machine, and 10 runs of at least 8 batches each (one uncommitted batch per kill at most) pass
+# the 64 deltas after which a full checkpoint is written.
 kills=${STATS_KILLS:-10} early=0 restored=0 before=0
 for i in $(seq 1 "$kills"); do
+  from=$(top) want=$(/usr/bin/python3 -c 'import random; print(random.randint(8, 15))')
   "$ATHLETE_BIN" stream-stats --topic results --out-topic stats --group g --lake "$WORK/lake" \
     --batch-rows 40 --batch-ms 20 >"$WORK/kill$i.log" 2>&1 &
   pid=$!
-  sleep "$(/usr/bin/python3 -c 'import random; print(round(random.uniform(0.2, 1.2), 2))')"
-  kill -9 "$pid" 2>/dev/null || fail "run $i ended by itself"
+  for _ in $(seq 1 1500); do # at most 30 s
+    [ $(($(top) - from)) -ge "$want" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  sleep "$(/usr/bin/python3 -c 'import random; print(round(random.uniform(0, 0.05), 3))')"
+  kill -9 "$pid" 2>/dev/null || { cat "$WORK/kill$i.log" >&2; fail "run $i ended by itself"; }
   wait "$pid" 2>/dev/null || true
   if grep -q "error:" "$WORK/kill$i.log"; then cat "$WORK/kill$i.log" >&2; fail "run $i failed"; fi
   now=$(state "$WORK/kill$i.log")
