@@ -89,7 +89,8 @@ static const opt_spec options[] = {
      "... or this many milliseconds after its first message (default: ingest 5000, "
      "stream-stats 1000)"},
     {O_UNTIL_IDLE, "until-idle", 0, "S", OPTS_INGEST,
-     "exit 0 when no message arrived for S seconds (default: run until SIGTERM/SIGINT)"},
+     "exit 0 when no message arrived for S seconds and the topic is drained (default: run "
+     "until SIGTERM/SIGINT)"},
     {O_MAX_MESSAGE_BYTES, "max-message-bytes", 0, "B", OPTS_INGEST,
      "larger messages are rejects (default 1048576)"},
     {O_TRANSACTION_MS, "transaction-ms", 0, "MS", OPTS_PRODUCE,

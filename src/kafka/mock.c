@@ -91,12 +91,16 @@ static bool parse_int(const char *s, long lo, long hi, long *out) {
 
 static const char *const mock_help =
     "commands: broker down ID | broker up ID | broker rtt ID MS | errors REQUEST COUNT ERROR | "
-    "broker-errors ID REQUEST COUNT ERROR | clear REQUEST | topic NAME[:PARTITIONS] "
+    "broker-errors ID REQUEST COUNT ERROR [MS] | clear REQUEST | topic NAME[:PARTITIONS] "
     "| topic-error NAME ERROR | leader TOPIC PARTITION ID | coordinator group|transaction KEY ID "
     "| stop";
 
-/* Pushes `count` errors for request type `req` (on broker id, or the cluster when id < 0). */
-static int push_errors(mock *m, long id, const char *req, const char *count, const char *error) {
+/* Pushes `count` errors for request type `req` (on broker id, or the cluster when id < 0), each
+ * response delayed by `delay` ms (broker only; NULL: none). ERROR may be NO_ERROR: with a delay,
+ * that holds requests back without failing them (a JoinGroup answered after the client gave up
+ * waiting, say). */
+static int push_errors(mock *m, long id, const char *req, const char *count, const char *error,
+                       const char *delay) {
   int key = req ? kafka_api_key(req) : -1;
   long n;
   rd_kafka_resp_err_t e;
@@ -105,6 +109,9 @@ static int push_errors(mock *m, long id, const char *req, const char *count, con
   if (!error || kafka_err_parse(error, &e) != 0)
     return reply(m, 0, "unknown error '%s' (a Kafka error name such as NOT_LEADER_FOR_PARTITION)",
                  error ? error : "");
+  long ms = 0;
+  if (delay && !parse_int(delay, 0, 3600000, &ms))
+    return reply(m, 0, "MS must be a number of milliseconds from 0 to 3600000");
   if (id < 0) {
     rd_kafka_resp_err_t *errs = xmalloc((size_t)n * sizeof *errs);
     for (long i = 0; i < n; i++)
@@ -115,12 +122,14 @@ static int push_errors(mock *m, long id, const char *req, const char *count, con
                  rd_kafka_err2name(e));
   }
   for (long i = 0; i < n; i++) {
-    rd_kafka_resp_err_t r =
-        rd_kafka_mock_broker_push_request_error_rtts(m->mc, (int32_t)id, (int16_t)key, 1, e, 0);
+    rd_kafka_resp_err_t r = rd_kafka_mock_broker_push_request_error_rtts(
+        m->mc, (int32_t)id, (int16_t)key, 1, e, (int)ms);
     if (r) return reply(m, 0, "broker %ld: %s", id, rd_kafka_err2str(r));
   }
-  return reply(m, 1, "the next %ld %s requests to broker %ld fail with %s", n, kafka_api_name(key),
-               id, rd_kafka_err2name(e));
+  char late[64] = "";
+  if (ms > 0) snprintf(late, sizeof late, ", answered %ld ms late", ms);
+  return reply(m, 1, "the next %ld %s requests to broker %ld fail with %s%s", n,
+               kafka_api_name(key), id, rd_kafka_err2name(e), late);
 }
 
 static int broker_cmd(mock *m, char **w, int nw) {
@@ -165,12 +174,12 @@ static void run_command(mock *m, char *line) {
   } else if (strcmp(c, "broker") == 0) {
     broker_cmd(m, w, nw);
   } else if (strcmp(c, "errors") == 0 && nw == 4) {
-    push_errors(m, -1, w[1], w[2], w[3]);
-  } else if (strcmp(c, "broker-errors") == 0 && nw == 5) {
+    push_errors(m, -1, w[1], w[2], w[3], NULL);
+  } else if (strcmp(c, "broker-errors") == 0 && (nw == 5 || nw == 6)) {
     if (!parse_int(w[1], 1, m->brokers, &id))
       reply(m, 0, "broker-errors: a broker id from 1 to %d is needed", m->brokers);
     else
-      push_errors(m, id, w[2], w[3], w[4]);
+      push_errors(m, id, w[2], w[3], w[4], nw == 6 ? w[5] : NULL);
   } else if (strcmp(c, "clear") == 0 && nw == 2) {
     int key = kafka_api_key(w[1]);
     if (key < 0) {

@@ -21,7 +21,9 @@
  *                                      Metadata, FindCoordinator, JoinGroup, OffsetCommit, ...)
  *                                      fail with ERROR (NOT_LEADER_FOR_PARTITION, ...), on any
  *                                      broker
- *   broker-errors ID REQUEST COUNT ERROR   the same on broker ID only
+ *   broker-errors ID REQUEST COUNT ERROR [MS]   the same on broker ID only, each answer sent
+ *                                      MS milliseconds late (ERROR NO_ERROR with MS: requests
+ *                                      held back, not failed)
  *   clear REQUEST                      drop the errors still queued for REQUEST
  *   topic NAME[:PARTITIONS]            create a topic
  *   topic-error NAME ERROR             every request on topic NAME fails with ERROR (NO_ERROR

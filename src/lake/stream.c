@@ -301,6 +301,10 @@ int stream_load(stream_log *log, const char *dir, bool create, int64_t upto, str
   return read_new(log, upto, fn, arg, NULL, NULL, NULL, NULL, err);
 }
 
+int stream_refresh(stream_log *log, ath_error *err) {
+  return read_new(log, -1, NULL, NULL, NULL, NULL, NULL, NULL, err);
+}
+
 /* ---- files -------------------------------------------------------------------------------- */
 
 int stream_put_file(const stream_log *log, const char *name, const void *bytes, size_t n,

@@ -109,6 +109,11 @@ int stream_load(stream_log *log, const char *dir, bool create, int64_t upto, str
                 void *arg, ath_error *err);
 void stream_log_free(stream_log *log);
 
+/* Reads the entries written since `log` (from stream_load) was last read, by any writer, and
+ * applies them: a cheap way to follow the table without committing. A writer that commits must
+ * not refresh its own log this way (stream_commit checks the entries it reads for conflicts). */
+int stream_refresh(stream_log *log, ath_error *err);
+
 /* The offset after the last one the log records for (topic, partition), or -1 when none. */
 int64_t stream_next_offset(const stream_log *log, const char *topic, int32_t partition);
 

@@ -25,6 +25,11 @@
 #define JOIN_WAIT_S 20.0 /* --until-idle waits at least this long for a first assignment, */
                          /* and at least the session timeout plus this */
 
+#define MAX_REJOINS   3   /* fresh consumer handles after join waits without an assignment */
+#define DRAIN_EVERY_S 1.0 /* the drain check, at most this often */
+#define CHECK_MAX_S   5.0 /* the drain check's reading of the gaps, at most this long */
+#define MAX_UNDRAINED 8   /* partitions named in a line */
+
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) {
   (void)sig;
@@ -87,9 +92,16 @@ typedef struct part {
   bool owned, lost;
   int64_t first, last; /* offsets in the open batch (-1: none) */
   int64_t msgs, dupes; /* messages in the open batch, and those dropped as duplicates */
+  int64_t eof;         /* the offset of the last end-of-partition event since assigned (-1) */
   batch *rows;         /* bronze columns + lineage */
   batch *rejects;
 } part;
+
+/* Offsets [from, hi) of a partition that hold no data message (the drain check). */
+typedef struct clean_range {
+  int32_t partition;
+  int64_t from, hi;
+} clean_range;
 
 typedef struct ingester {
   pipeline_ctx *c;
@@ -123,6 +135,13 @@ typedef struct ingester {
   double first_assign;  /* ath_now() of the first assignment */
   double last_data;     /* ... of the last message */
   double final_flush_s; /* the commit at the end */
+  /* The group membership and the drain check (consume). */
+  bool in_group;        /* the current handle holds an assignment (possibly empty) */
+  double out_since;     /* ... since when it has held none (its creation, or a revoke) */
+  int rejoins;          /* fresh handles made after join waits without an assignment */
+  stream_log peek;      /* the table's log as every writer left it (for the drain check) */
+  clean_range *checked; /* per partition, the last range found to hold no data message */
+  int nchecked;
 } ingester;
 
 static int fail(ingester *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -154,7 +173,7 @@ static part *find_part(ingester *g, int32_t p, bool add) {
   part *t = &g->parts[g->nparts++];
   memset(t, 0, sizeof *t);
   t->partition = p;
-  t->first = t->last = -1;
+  t->first = t->last = t->eof = -1;
   t->rows = batch_new_like(g->schema);
   t->rejects = batch_new(KMSG_REJECT_FIELDS, KMSG_NREJECT_FIELDS);
   return t;
@@ -489,6 +508,7 @@ static void take_partitions(ingester *g, rd_kafka_topic_partition_list_t *parts)
     part *t = find_part(g, p->partition, true);
     t->owned = true;
     t->lost = false;
+    t->eof = -1;
     int removed = g->status == ATH_OK ? stream_remove_orphans(&g->log, p->topic, p->partition) : 0;
     int64_t next = stream_next_offset(&g->log, p->topic, p->partition);
     p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
@@ -513,6 +533,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     g->last_msg = ath_now(); /* --until-idle counts from an assignment, too */
     if (!g->assigned) g->first_assign = ath_now();
     g->assigned = true;
+    g->in_group = true;
     rd_kafka_error_t *e = NULL;
     if (coop)
       e = rd_kafka_incremental_assign(rk, parts);
@@ -538,6 +559,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   } else {
     rd_kafka_assign(rk, NULL);
   }
+  /* Out of the group until the next assignment (eager: everything went; cooperative: when
+   * nothing is left). */
+  bool any = false;
+  for (int i = 0; i < g->nparts; i++)
+    any = any || g->parts[i].owned;
+  if (!coop || !any) {
+    g->in_group = false;
+    g->out_since = ath_now();
+  }
 }
 
 static void setup_conf(rd_kafka_conf_t *conf) {
@@ -561,7 +591,8 @@ static void progress(ingester *g, bool force) {
     part *t = &g->parts[i];
     if (!t->owned) continue;
     int64_t lo = 0, hi = 0;
-    if (rd_kafka_get_watermark_offsets(g->rk, g->o->topic, t->partition, &lo, &hi) ==
+    if (g->rk &&
+        rd_kafka_get_watermark_offsets(g->rk, g->o->topic, t->partition, &lo, &hi) ==
             RD_KAFKA_RESP_ERR_NO_ERROR &&
         hi > 0) {
       int64_t pos =
@@ -612,27 +643,317 @@ static bool stop_heard(pipeline_ctx *c, stopper *s) {
   return s->got;
 }
 
+/* ---- the group membership --------------------------------------------------------------- */
+
+/* A consumer handle for the group (not yet subscribed). */
+static int member_open(ingester *g) {
+  const ingest_opts *o = g->o;
+  const char *defaults[] = {KMSG_CONSUMER_DEFAULTS(o->group, "athlete-ingest"),
+                            /* where the drain check may start (past control markers) */
+                            "enable.partition.eof", "true", NULL};
+  ath_error lerr = {0};
+  if (kafka_client_new(o->kafka, RD_KAFKA_CONSUMER, defaults, setup_conf, g, &g->rk, &lerr) !=
+      ATH_OK)
+    return fail(g, "%s", lerr.msg);
+  rd_kafka_poll_set_consumer(g->rk);
+  g->in_group = false;
+  g->out_since = ath_now();
+  return g->status;
+}
+
+static int member_subscribe(ingester *g) {
+  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(sub, g->o->topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t se = rd_kafka_subscribe(g->rk, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+  if (se) return fail(g, "cannot subscribe to %s: %s", g->o->topic, rd_kafka_err2str(se));
+  g->out_since = ath_now();
+  return g->status;
+}
+
+/* Leaves the group and closes the handle. The revoke is served here first (unsubscribe, then
+ * poll until the rebalance callback has given the partitions up, committing the open batch),
+ * so that no rebalance callback runs inside rd_kafka_consumer_close: librdkafka 2.0 can hang
+ * there for ever in rd_kafka_assign (librdkafka#4884; seen here with two members leaving at
+ * once). Messages still delivered meanwhile go into the batch the revoke commits. Bounded
+ * (10 s): the close does whatever is left. */
+static void member_close(ingester *g) {
+  rd_kafka_unsubscribe(g->rk);
+  double end = ath_now() + 10.0;
+  for (int polls = 0; (g->in_group || polls < 3) && ath_now() < end; polls++) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) on_message(g, m);
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(g->rk);
+}
+
+/* A member that had no assignment for a whole join wait: a join the broker never answered
+ * (kafka-mock has been seen to hold a member's first JoinGroup back until --until-idle ended
+ * it, half the topic unlanded), or partitions revoked and never given back. Waiting on cannot
+ * help (librdkafka waits max.poll.interval.ms for a JoinGroup answer), so the handle goes (its
+ * LeaveGroup, held back by that JoinGroup, times out after 5 s) and a fresh one joins: a new
+ * member id, a new JoinGroup. It holds no partitions,
+ * so nothing is open and nothing is lost; the group rebalances once more. */
+static int member_rejoin(ingester *g, double waited) {
+  flush(g);
+  if (!g->c->o->quiet)
+    fprintf(stderr,
+            "athlete ingest [rank %d]: no assignment from group %s for %.0f s: re-joining as a "
+            "new member (%d of %d)\n",
+            g->c->rank, g->o->group, waited, g->rejoins + 1, MAX_REJOINS);
+  member_close(g);
+  rd_kafka_destroy(g->rk);
+  g->rk = NULL;
+  g->rejoins++;
+  if (member_open(g) == ATH_OK) member_subscribe(g);
+  g->last_msg = ath_now(); /* a new join: its wait starts now */
+  return g->status;
+}
+
+/* ---- the drain check ----------------------------------------------------------------------
+ *
+ * Before an --until-idle exit a member checks that the topic is drained. For every partition
+ * (the topic's metadata now) it compares the offset the table's log records next (every
+ * writer's entries: stream_refresh) with the partition's high watermark (ListOffsets for the
+ * latest offset; a read_committed client gets the last stable offset, so the messages of a
+ * transaction still open are not due yet). For a partition this member owns, its own reading
+ * counts too: the open batch, the consumer position (rd_kafka_position) and the offset of its
+ * last end-of-partition event (enable.partition.eof), which is past any trailing control
+ * marker where the position is not.
+ *
+ * "log next < high watermark" alone proves nothing: with transactional producers (`produce` is
+ * one by default) the last offsets of a partition are commit markers, which no consumer ever
+ * receives, so a fully landed partition keeps a gap of one or more offsets after its last
+ * entry. So a gap counts as undrained only when it holds a data message: a short-lived consumer
+ * of its own is assigned the gaps and reads each from its start; a first message below the high
+ * watermark is data not landed, an end-of-partition event at the high watermark (or a first
+ * message past it) means markers or aborted messages only. A gap found clean is remembered, so
+ * that it is read once. A gap that cannot be read within CHECK_MAX_S counts as undrained
+ * (unverified): waiting on is bounded anyway, and leaving too early is what this check is for.
+ * The metadata and the watermarks come through that consumer too: the member's own requests
+ * queue behind its long-polling Fetch (fetch.wait.max.ms) on the same broker connections,
+ * 0.5 s each. Every request is bounded by min(--timeout, CHECK_MAX_S). */
+
+typedef enum { DRAINED, UNDRAINED, UNKNOWN } drain_st;
+
+typedef struct undrained {
+  int32_t partition;
+  int64_t at, hi; /* where the table's log (or this member's reading) is; the high watermark */
+  bool mine;      /* this member owns the partition */
+  bool verified;  /* a data message was read in [at, hi) (else: could not be read in time) */
+} undrained;
+
+typedef struct drain_report {
+  undrained u[MAX_UNDRAINED];
+  int n;         /* partitions not drained (u[] names the first MAX_UNDRAINED) */
+  char why[512]; /* UNKNOWN: why the check could not be made */
+} drain_report;
+
+/* The check consumer always reports ends of partitions, whatever -X says. */
+static void setup_check_conf(rd_kafka_conf_t *conf) {
+  char errstr[256];
+  rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof errstr);
+}
+
+/* The drain check's own short-lived consumer. It joins no group (group.id only because
+ * assign() needs one) and commits nothing; read_committed, as the member is. NULL when it
+ * cannot be made. */
+static rd_kafka_t *checker_new(ingester *g, drain_report *d) {
+  const ingest_opts *o = g->o;
+  const char *defaults[] = {KMSG_CONSUMER_DEFAULTS(o->group, "athlete-ingest-check"), NULL};
+  rd_kafka_t *rk = NULL;
+  ath_error lerr = {0};
+  if (kafka_client_new(o->kafka, RD_KAFKA_CONSUMER, defaults, setup_check_conf, NULL, &rk, &lerr) !=
+      ATH_OK)
+    snprintf(d->why, sizeof d->why, "%s", lerr.msg);
+  return rk;
+}
+
+/* has_data[i]: 1 when a data message lies in r[i]'s [at, hi), 0 when none does, -1 unknown. */
+static void check_ranges(ingester *g, rd_kafka_t *rk, const undrained *r, int *has_data, int n) {
+  const ingest_opts *o = g->o;
+  for (int i = 0; i < n; i++)
+    has_data[i] = -1;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+  for (int i = 0; i < n; i++)
+    rd_kafka_topic_partition_list_add(l, o->topic, r[i].partition)->offset = r[i].at;
+  int left = rd_kafka_assign(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR ? n : 0;
+  rd_kafka_topic_partition_list_destroy(l);
+  double end = ath_now() + fmin(o->kafka->timeout_s, CHECK_MAX_S); /* the whole reading */
+  while (left > 0 && !stop_signal && ath_now() < end) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    for (int i = 0; i < n; i++) {
+      if (r[i].partition != m->partition || has_data[i] >= 0) continue;
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        has_data[i] = m->offset < r[i].hi;
+      else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->offset >= r[i].hi)
+        has_data[i] = 0;
+      if (has_data[i] >= 0) left--;
+    }
+    rd_kafka_message_destroy(m);
+  }
+}
+
+/* Where this member's own reading of an owned partition is (-1: nowhere yet). */
+static int64_t own_position(ingester *g, const part *t) {
+  int64_t at = t->last >= 0 ? t->last + 1 : -1;
+  if (t->eof > at) at = t->eof;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, g->o->topic, t->partition);
+  if (rd_kafka_position(g->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && !l->elems[0].err &&
+      l->elems[0].offset > at)
+    at = l->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  return at;
+}
+
+static void remember_clean(ingester *g, const undrained *r) {
+  int k = 0;
+  while (k < g->nchecked && g->checked[k].partition != r->partition)
+    k++;
+  if (k == g->nchecked) {
+    g->checked = xrealloc(g->checked, ((size_t)g->nchecked + 1) * sizeof *g->checked);
+    g->nchecked++;
+  }
+  g->checked[k].partition = r->partition;
+  g->checked[k].from = r->at;
+  g->checked[k].hi = r->hi;
+}
+
+static bool known_clean(const ingester *g, int32_t p, int64_t at, int64_t hi) {
+  for (int k = 0; k < g->nchecked; k++)
+    if (g->checked[k].partition == p && g->checked[k].from <= at && hi <= g->checked[k].hi)
+      return true;
+  return false;
+}
+
+static drain_st drain_state(ingester *g, drain_report *d) {
+  const ingest_opts *o = g->o;
+  memset(d, 0, sizeof *d);
+  ath_error lerr = {0};
+  int rc = g->peek.dir[0] ? stream_refresh(&g->peek, &lerr)
+                          : stream_load(&g->peek, g->dir, false, -1, NULL, NULL, &lerr);
+  if (rc != ATH_OK) {
+    snprintf(d->why, sizeof d->why, "%s", lerr.msg);
+    return UNKNOWN;
+  }
+  rd_kafka_t *ck = checker_new(g, d);
+  if (!ck) return UNKNOWN;
+  kafka_opts ko = *o->kafka;
+  ko.timeout_s = fmin(ko.timeout_s, CHECK_MAX_S);
+  const struct rd_kafka_metadata *md = NULL;
+  if (kafka_metadata(ck, &ko, o->topic, &md, &lerr) != ATH_OK) {
+    snprintf(d->why, sizeof d->why, "%s", lerr.msg);
+    rd_kafka_destroy(ck);
+    return UNKNOWN;
+  }
+  if (md->topic_cnt < 1 || md->topics[0].err) {
+    snprintf(d->why, sizeof d->why, "topic %s: %s", o->topic,
+             rd_kafka_err2str(md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN));
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(ck);
+    return UNKNOWN;
+  }
+  int np = md->topics[0].partition_cnt;
+  undrained *cand = xcalloc((size_t)np + 1, sizeof *cand);
+  int ncand = 0;
+  /* The low and high watermarks of every partition, in two requests per leader (ListOffsets
+   * for the earliest and the latest offset). */
+  rd_kafka_topic_partition_list_t *lo = rd_kafka_topic_partition_list_new(np + 1);
+  rd_kafka_topic_partition_list_t *hi = rd_kafka_topic_partition_list_new(np + 1);
+  for (int i = 0; i < np; i++) {
+    int32_t p = md->topics[0].partitions[i].id;
+    rd_kafka_topic_partition_list_add(lo, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(hi, o->topic, p)->offset = RD_KAFKA_OFFSET_END;
+  }
+  int tmo = (int)(ko.timeout_s * 1000);
+  rd_kafka_resp_err_t we = np ? rd_kafka_offsets_for_times(ck, lo, tmo) : 0;
+  if (!we && np) we = rd_kafka_offsets_for_times(ck, hi, tmo);
+  if (we) snprintf(d->why, sizeof d->why, "%s: no watermarks: %s", o->topic, rd_kafka_err2str(we));
+  for (int i = 0; i < np && !we; i++) {
+    int32_t p = hi->elems[i].partition;
+    int64_t low = lo->elems[i].offset, high = hi->elems[i].offset;
+    if (lo->elems[i].err || hi->elems[i].err || low < 0 || high < 0) {
+      snprintf(d->why, sizeof d->why, "%s [%" PRId32 "]: no watermarks: %s", o->topic, p,
+               rd_kafka_err2str(hi->elems[i].err ? hi->elems[i].err : lo->elems[i].err));
+      continue;
+    }
+    int64_t at = stream_next_offset(&g->peek, o->topic, p);
+    if (at < low) at = low; /* what lies below the low watermark is gone */
+    part *t = find_part(g, p, false);
+    bool mine = t && t->owned && !t->lost;
+    if (mine) {
+      int64_t own = own_position(g, t);
+      if (own > at) at = own;
+    }
+    if (at < high && !known_clean(g, p, at, high))
+      cand[ncand++] = (undrained){p, at, high, mine, false};
+  }
+  rd_kafka_topic_partition_list_destroy(lo);
+  rd_kafka_topic_partition_list_destroy(hi);
+  rd_kafka_metadata_destroy(md);
+  if (ncand > 0) {
+    int *has_data = xcalloc((size_t)ncand, sizeof *has_data);
+    check_ranges(g, ck, cand, has_data, ncand);
+    for (int i = 0; i < ncand; i++) {
+      if (has_data[i] == 0) {
+        remember_clean(g, &cand[i]);
+        continue;
+      }
+      cand[i].verified = has_data[i] > 0;
+      if (d->n < MAX_UNDRAINED) d->u[d->n] = cand[i];
+      d->n++;
+    }
+    free(has_data);
+  }
+  free(cand);
+  rd_kafka_consumer_close(ck);
+  rd_kafka_destroy(ck);
+  return d->n ? UNDRAINED : d->why[0] ? UNKNOWN : DRAINED;
+}
+
+/* One line per partition not drained (the first few); `what` begins each. */
+static void drain_lines(const ingester *g, const drain_report *d, drain_st st, const char *what) {
+  if (st == UNKNOWN) {
+    fprintf(stderr, "athlete ingest [rank %d]: %scannot tell whether %s is drained: %s\n",
+            g->c->rank, what, g->o->topic, d->why);
+    return;
+  }
+  for (int i = 0; i < d->n && i < MAX_UNDRAINED; i++) {
+    const undrained *u = &d->u[i];
+    fprintf(stderr,
+            "athlete ingest [rank %d]: %stopic %s partition %" PRId32
+            " is not drained: the table's log is at offset %" PRId64
+            ", the high watermark is %" PRId64 " (%s%s)\n",
+            g->c->rank, what, g->o->topic, u->partition, u->at, u->hi,
+            u->mine ? "this member's" : "another member's, or nobody's yet",
+            u->verified ? "" : "; could not read it to check");
+  }
+  if (d->n > MAX_UNDRAINED)
+    fprintf(stderr, "athlete ingest [rank %d]: %s... and %d more partitions of %s\n", g->c->rank,
+            what, d->n - MAX_UNDRAINED, g->o->topic);
+}
+
+/* Commits the open batch at the end of the input: its time is the final commit's (--metrics). */
+static void flush_at_end(ingester *g) {
+  if (g->open_msgs == 0) return;
+  double t = ath_now();
+  flush(g);
+  g->final_flush_s = ath_now() - t;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
 static int consume(ingester *g, stopper *sp) {
   pipeline_ctx *c = g->c;
   const ingest_opts *o = g->o;
-  const char *defaults[] = {"group.id",
-                            o->group,
-                            "enable.auto.commit",
-                            "false",
-                            "enable.auto.offset.store",
-                            "false",
-                            "auto.offset.reset",
-                            "earliest",
-                            "isolation.level",
-                            "read_committed",
-                            "client.id",
-                            "athlete-ingest",
-                            NULL};
+  if (member_open(g) != ATH_OK) return g->status;
   ath_error lerr = {0};
-  int rc = kafka_client_new(o->kafka, RD_KAFKA_CONSUMER, defaults, setup_conf, g, &g->rk, &lerr);
-  if (rc != ATH_OK) return fail(g, "%s", lerr.msg);
   const struct rd_kafka_metadata *md = NULL;
-  rc = kafka_metadata(g->rk, o->kafka, o->topic, &md, &lerr);
+  int rc = kafka_metadata(g->rk, o->kafka, o->topic, &md, &lerr);
   if (rc != ATH_OK) return fail(g, "%s", lerr.msg);
   bool missing = md->topic_cnt < 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_resp_err_t terr = md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
@@ -640,7 +961,6 @@ static int consume(ingester *g, stopper *sp) {
   if (missing)
     return fail(g, "topic %s: %s (create it first: athlete topics create, or kafka-mock --topic)",
                 o->topic, rd_kafka_err2str(terr));
-  rd_kafka_poll_set_consumer(g->rk);
   /* A member of this group that died (or that the broker has not yet seen leave) holds the
    * first join back until its session times out: that wait is not idleness either. */
   char st[32];
@@ -648,11 +968,15 @@ static int consume(ingester *g, stopper *sp) {
   double join_wait = JOIN_WAIT_S;
   if (rd_kafka_conf_get(rd_kafka_conf(g->rk), "session.timeout.ms", st, &stn) == RD_KAFKA_CONF_OK)
     join_wait = fmax(join_wait, atof(st) / 1000.0 + JOIN_WAIT_S);
-  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t se = rd_kafka_subscribe(g->rk, sub);
-  rd_kafka_topic_partition_list_destroy(sub);
-  if (se) return fail(g, "cannot subscribe to %s: %s", o->topic, rd_kafka_err2str(se));
+  if (member_subscribe(g) != ATH_OK) return g->status;
+  /* --until-idle: idle, a member waits at most this much longer for a partition that is not
+   * drained (another member's: it may be frozen, or stuck in its join, and then the group gives
+   * the partition to this one after a session timeout or that member's re-join). At the bound
+   * it leaves, exit 0, with a warning: the table's log is truthful, so nothing is lost, and the
+   * next run lands the rest; a member never waits forever on another. */
+  double drain_bound = fmax(o->until_idle_s, join_wait);
+  double next_check = 0;
+  bool noted = false, exhausted = false;
   g->last_msg = ath_now();
   while (g->status == ATH_OK && !stop_signal && !stop_heard(c, sp)) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
@@ -661,17 +985,15 @@ static int consume(ingester *g, stopper *sp) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         on_message(g, m);
         g->last_msg = g->last_data = now;
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        char reason[512];
-        rd_kafka_resp_err_t fe = rd_kafka_fatal_error(g->rk, reason, sizeof reason);
-        if (fe)
-          fail(g, "fatal consumer error: %s", reason);
-        else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                 m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-          fail(g, "topic %s: %s", o->topic, rd_kafka_message_errstr(m));
-        else if (!c->o->quiet)
-          fprintf(stderr, "athlete ingest [rank %d]: %s (retrying)\n", c->rank,
-                  rd_kafka_message_errstr(m));
+      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        part *t = find_part(g, m->partition, false);
+        if (t && t->owned) t->eof = m->offset;
+      } else {
+        char who[64];
+        snprintf(who, sizeof who, "athlete ingest [rank %d]", c->rank);
+        ath_error perr = {0};
+        if (kmsg_poll_error(g->rk, m, o->topic, who, c->o->quiet, &perr) != ATH_OK)
+          fail(g, "%s", perr.msg);
       }
       rd_kafka_message_destroy(m);
     }
@@ -679,15 +1001,58 @@ static int consume(ingester *g, stopper *sp) {
         (g->open_msgs > 0 && (now - g->open_since) * 1000 >= o->batch_ms))
       flush(g);
     /* Before the first assignment, the group join (seconds, on any broker) is not idleness. */
-    double idle = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, join_wait);
-    if (o->until_idle_s > 0 && now - g->last_msg >= idle) break;
+    double idle_after = g->assigned ? o->until_idle_s : fmax(o->until_idle_s, join_wait);
+    bool idle = o->until_idle_s > 0 && now - g->last_msg >= idle_after;
+    bool stuck = !g->in_group && now - g->out_since >= join_wait;
+    if (!idle) noted = false;
+    if (stuck && g->rejoins >= MAX_REJOINS && !exhausted) {
+      exhausted = true;
+      if (!c->o->quiet)
+        fprintf(stderr,
+                "athlete ingest [rank %d]: warning: still no assignment from group %s after %d "
+                "re-joins%s\n",
+                c->rank, o->group, MAX_REJOINS,
+                o->until_idle_s > 0 ? "" : "; waiting on (librdkafka keeps trying)");
+    }
+    /* Waiting: another writer's new log entry (its last batch, say) is worth a check at once. */
+    if (idle && noted && g->peek.dir[0]) {
+      int64_t seen = g->peek.seq;
+      ath_error perr = {0};
+      if (stream_refresh(&g->peek, &perr) == ATH_OK && g->peek.seq != seen) next_check = now;
+    }
+    if ((idle || (stuck && !exhausted)) && now >= next_check) {
+      next_check = now + DRAIN_EVERY_S;
+      if (idle) flush_at_end(g); /* what it holds, so that the other members' checks see it */
+      drain_report d;
+      drain_st ds = idle ? drain_state(g, &d) : UNDRAINED;
+      if (g->status != ATH_OK) break;
+      if (idle && ds == DRAINED) break;
+      if (stuck && !exhausted) {
+        member_rejoin(g, now - g->out_since);
+        continue;
+      }
+      if (idle && now - g->last_msg - idle_after >= drain_bound) {
+        drain_lines(g, &d, ds, "warning: leaving, but ");
+        fprintf(stderr,
+                "athlete ingest [rank %d]: warning: waited %.0f s past idleness for %s to be "
+                "drained; the table's log is truthful, so the next ingest lands the rest\n",
+                c->rank, now - g->last_msg - idle_after, o->topic);
+        break;
+      }
+      if (idle && !noted && !c->o->quiet) {
+        drain_lines(g, &d, ds, "idle, but ");
+        fprintf(stderr,
+                "athlete ingest [rank %d]: waiting for it, at most %.0f s more (the group may "
+                "give it to this member)\n",
+                c->rank, drain_bound - (now - g->last_msg - idle_after));
+      }
+      noted = noted || idle;
+    }
     progress(g, false);
   }
-  double tf = ath_now();
-  flush(g); /* the open batch, before the partitions go */
-  g->final_flush_s = ath_now() - tf;
+  flush_at_end(g); /* the open batch, before the partitions go */
   if (g->status != ATH_OK) stop_tell(c, sp);
-  rd_kafka_consumer_close(g->rk); /* revokes: the rebalance callback flushes (nothing left) */
+  if (g->rk) member_close(g); /* revokes: the rebalance callback flushes (nothing left) */
   return g->status;
 }
 
@@ -774,5 +1139,7 @@ int stage_ingest(pipeline_ctx *c, const ingest_opts *o, ath_error *err) {
   json_row_dec_free(&g.dec);
   batch_free(g.schema);
   stream_log_free(&g.log);
+  stream_log_free(&g.peek);
+  free(g.checked);
   return rc;
 }

@@ -16,7 +16,18 @@
  * (stream.h), then the group commit. A batch whose commit finds that another writer took over
  * one of its partitions, or landed some of its rows meanwhile, is not committed: the
  * partitions taken over lose their rows (the new owner reads them) and are paused, the rows
- * landed meanwhile become duplicates, and what is left is committed. */
+ * landed meanwhile become duplicates, and what is left is committed.
+ *
+ * Membership. A member that has had no assignment for a join wait (session.timeout.ms + 20 s:
+ * a JoinGroup the broker never answered, as kafka-mock has been seen to do) closes its handle
+ * and joins again with a fresh one (a new member id), at most 3 times. --until-idle leaves only
+ * once the topic is drained: every partition's next offset in the table's log (or, for its own
+ * partitions, the member's position) has reached the high watermark, or what lies between holds
+ * no data message (only transaction markers, read by a short-lived unsubscribed consumer). While
+ * it is not, the member waits on (not idle), re-joining when it has no assignment, at most
+ * max(--until-idle, join wait) more; then it leaves, exit 0, with a warning naming each
+ * partition, the log's offset and the high watermark (the log stays truthful: the next run
+ * lands the rest). */
 #ifndef ATHLETE_PIPELINE_INGEST_H
 #define ATHLETE_PIPELINE_INGEST_H
 
@@ -34,7 +45,8 @@ typedef struct ingest_opts {
   int batch_ms;              /* ... or this many milliseconds after its first (default 5000) */
   double until_idle_s;       /* exit after this long without a message or an assignment (0: run
                                 until stopped); before the first assignment at least the
-                                session timeout + 20 s, for the group join */
+                                session timeout + 20 s, for the group join; and only once the
+                                topic is drained, or after a bounded wait (above) */
   int64_t max_message_bytes; /* larger values are rejects (default 1 MiB) */
 } ingest_opts;
 

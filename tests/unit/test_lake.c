@@ -61,6 +61,13 @@ TEST(two_writers_claims_ranges_orphans) {
   CHECK_INT(stream_commit(&a, &e, NULL, claims_p0, NULL, &conflict, &err), ATH_OK);
   CHECK_INT(stream_next_offset(&a, "t", 0), 10);
   CHECK_INT(stream_next_offset(&a, "t", 1), -1);
+  /* A reader that loaded the log before follows it with stream_refresh. */
+  stream_log peek = {0};
+  CHECK_INT(stream_load(&peek, dir, false, 1, NULL, NULL, &err), ATH_OK);
+  CHECK_INT(stream_next_offset(&peek, "t", 0), -1);
+  CHECK_INT(stream_refresh(&peek, &err), ATH_OK);
+  CHECK_INT(peek.seq, 2);
+  CHECK_INT(stream_next_offset(&peek, "t", 0), 10);
   /* The same name again is never replaced. */
   bool exists = false;
   CHECK_INT(stream_put_file(&a, "t+0+0+9.parquet", "y", 1, &exists, &err), ATH_ERR);
@@ -99,10 +106,14 @@ TEST(two_writers_claims_ranges_orphans) {
   CHECK_INT(r.nfiles, 2);
   CHECK_STR(r.files[1].name, "t+0+10+14.parquet");
   CHECK_INT(stream_remove_orphans(&r, "t", 1), 1);
+  CHECK_INT(stream_refresh(&peek, &err), ATH_OK);
+  CHECK_INT(peek.seq, r.seq);
+  CHECK_INT(stream_next_offset(&peek, "t", 0), 15);
   stream_log_free(&a);
   stream_log_free(&b);
   stream_log_free(&c);
   stream_log_free(&r);
+  stream_log_free(&peek);
 }
 
 TEST(damaged_entries) {
