@@ -9,7 +9,9 @@
 # --workdir puts both outputs (athlete's lake, DuckDB's Parquet files) under DIR (default a new
 # folder in /tmp), e.g. /dev/shm to take the disk out of the comparison.
 #
-# Generated data is cached in bench/cache/scale<K>/. Needs build/ (scripts/build.sh build).
+# Generated data is cached in bench/cache/scale<K>/. athlete is measured as a user builds it:
+# `cmake -DCMAKE_BUILD_TYPE=Release` (-O3), into build-release/ (configured and built here when
+# needed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 scales="1 10"
@@ -29,8 +31,10 @@ while [ $# -gt 0 ]; do
   *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-bin="$here/build/athlete"
-[ -x "$bin" ] || { echo "bench.sh: build first: scripts/build.sh build" >&2; exit 1; }
+rel="$here/build-release"
+cmake -S "$here" -B "$rel" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$rel" -j "$(nproc)" --target athlete pq_bench >/dev/null
+bin="$rel/athlete"
 work=$(mktemp -d "$workroot/athlete-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
@@ -71,7 +75,7 @@ run_duckdb() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')
   git -C "$here" diff --quiet HEAD -- src 2>/dev/null || commit="$commit + uncommitted changes in src/"
-  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
+  echo "- athlete $("$bin" --version | cut -d' ' -f2) (commit $commit, CMAKE_BUILD_TYPE=Release), formats $formats, zstd level 1; DuckDB $(node -p "require('$here/tests/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') via tests/duck.mjs with SET threads = ranks"
   echo "- wall seconds are the median of $reps runs, alternating athlete and DuckDB; RSS is the peak resident set of athlete's largest rank and of the DuckDB process"
   echo "- outputs written under $workroot ($(df --output=fstype "$workroot" | tail -n 1))"
   echo "- command: scripts/bench.sh --scales \"$scales\" --ranks \"$ranks\" --reps $reps --formats $formats --workdir $workroot"
@@ -122,9 +126,9 @@ streaming_section() {
   cat "$work/table.md"
   printf '%b\n' "$stages"
   echo
-  echo "### Parquet encode throughput, one core (build/tests/pq_bench)"
+  echo "### Parquet encode throughput, one core (build-release/tests/pq_bench)"
   echo
-  if [ -x "$here/build/tests/pq_bench" ]; then "$here/build/tests/pq_bench"; else echo "(pq_bench not built)"; fi
+  if [ -x "$rel/tests/pq_bench" ]; then "$rel/tests/pq_bench"; else echo "(pq_bench not built)"; fi
   streaming_section
 } >"$out"
 cat "$out"

@@ -224,7 +224,7 @@ static int parse_tables(const char *v, pipeline_opts *p, ath_error *err) {
 /* Applies one option with its value. */
 static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) {
   pipeline_opts *p = &a->pipe;
-  long long n;
+  long long n = 0;
   int rc = ATH_OK;
   switch (o->id) {
   case O_HELP:

@@ -82,7 +82,7 @@ int silver_parse_keep_chars(const char *spec, silver_options *o, ath_error *err)
   if (!spec || !*spec) return ath_fail(err, ATH_EUSAGE, "--keep-chars: empty set");
   const char *p = spec;
   while (*p) {
-    int lo, hi;
+    int lo = 0, hi = 0;
     int rc = keep_char(&p, &lo, err);
     if (rc != ATH_OK) return rc;
     hi = lo;
