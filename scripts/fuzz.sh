@@ -8,7 +8,7 @@
 # regression test named after the bug. A crash stops the script with exit 1 and leaves the
 # input as build-fuzz/crash-<target>-*; copy it to tests/fuzz/regress/<target>/<bug-name>.
 #
-#   scripts/fuzz.sh [--seconds S] [--jobs J] [TARGET...]     targets: csv options parquet pqread
+#   scripts/fuzz.sh [--seconds S] [--jobs J] [TARGET...]     targets: csv options parquet pqread json
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=300
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
   *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(csv options parquet pqread)
+[ ${#targets[@]} -gt 0 ] || targets=(csv options parquet pqread json)
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (scripts/install-deps.sh)" >&2; exit 1; }
 build="$here/build-fuzz"
 CC=clang cmake -S "$here" -B "$build" -DATHLETE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -11,9 +11,11 @@ packages=(
   libcsv-dev librdkafka-dev kcat              # CSV tokenising, Kafka
   libzstd-dev libsnappy-dev libcurl4-openssl-dev
   python3 python3-h5py python3-numpy         # test-only: an independent HDF5 reader
+  python3-pil                                # test-only: reads the report test's screenshot
   slurm-wlm munge openssh-server openssh-client curl  # Slurm tests, Airflow-over-ssh tests
   time bc                                    # scripts/bench.sh
   valgrind clang libclang-rt-14-dev          # memcheck test, libFuzzer (scripts/fuzz.sh)
+  chromium                                   # the report test renders the HTML page
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

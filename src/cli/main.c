@@ -2,7 +2,9 @@
  * whether it starts MPI; one option table drives parsing, validation and --help, so they can
  * never disagree. Exit codes: 0 ok, 1 failure, 2 usage error, 3 reject fraction exceeded. */
 #include "cli/options.h"
+#include "cli/report_html.h"
 #include "cli/show.h"
+#include "pipeline/progress.h"
 #include "core/status.h"
 #include "gen/gen.h"
 #include "kafka/mock.h"
@@ -32,17 +34,20 @@ typedef struct command {
 } command;
 
 static int cmd_l2b(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  progress_open(c);
   int rc = stage_landing_to_bronze(c, NULL, err);
   return report_finish(c, rc, NULL, err);
 }
 
 static int cmd_b2s(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  progress_open(c);
   int rc = stage_bronze_to_silver(c, NULL, NULL, err);
   return report_finish(c, rc, NULL, err);
 }
 
 static int cmd_s2g(const cli_args *a, pipeline_ctx *c, ath_error *err) {
   batch *gold = NULL;
+  progress_open(c);
   int rc = stage_silver_to_gold(c, NULL, &gold, err);
   rc = report_finish(c, rc, gold, err);
   batch_free(gold);
@@ -51,6 +56,7 @@ static int cmd_s2g(const cli_args *a, pipeline_ctx *c, ath_error *err) {
 
 static int cmd_run(const cli_args *a, pipeline_ctx *c, ath_error *err) {
   batch *gold = NULL;
+  progress_open(c);
   int rc = pipeline_run(c, &gold, err);
   rc = report_finish(c, rc, gold, err);
   batch_free(gold);
@@ -73,6 +79,12 @@ static int cmd_gen(const cli_args *a, pipeline_ctx *c, ath_error *err) {
 
 static int cmd_show(const cli_args *a, pipeline_ctx *c, ath_error *err) {
   return show_table(a->pipe.lake, a->table, a->limit, a->show_format, err);
+}
+
+static int cmd_report(const cli_args *a, pipeline_ctx *c, ath_error *err) {
+  int rc = report_html_write(a->pipe.lake, a->report_out, err);
+  if (rc == ATH_OK && !a->pipe.quiet) fprintf(stderr, "athlete report: wrote %s\n", a->report_out);
+  return rc;
 }
 
 static int cmd_kafka_mock(const cli_args *a, pipeline_ctx *c, ath_error *err) {
@@ -160,6 +172,9 @@ static const command commands[] = {
     {"show", cmd_show, OPTS_SHOW | OPTS_LAKE, NEEDS_MPI,
      "print a table's schema, row count and first rows",
      "athlete show [--lake DIR] LAYER/TABLE [--limit N] [--format table|csv|json]"},
+    {"report", cmd_report, OPTS_HTML | OPTS_LAKE, NEEDS_MPI,
+     "write a self-contained HTML page of charts of gold, data quality and the run's costs",
+     "athlete report [--lake DIR] [--out FILE.html]"},
     {"kafka-mock", cmd_kafka_mock, OPTS_MOCK, 0,
      "run librdkafka's mock Kafka cluster as a broker process (for laptops and tests)",
      "athlete kafka-mock [--brokers N] [--topic NAME[:PARTITIONS]]... "

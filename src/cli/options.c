@@ -48,6 +48,7 @@ typedef enum opt_id {
   O_TABLES,
   O_OUT_TOPIC,
   O_SHOW_FORMAT,
+  O_REPORT_OUT,
 } opt_id;
 
 typedef struct opt_spec {
@@ -131,11 +132,14 @@ static const opt_spec options[] = {
     {O_SHUFFLE_MB, "shuffle-round-mb", 0, "MB", OPTS_TRANSFORM,
      "bytes a rank sends per shuffle round, in MiB (default 64)"},
     {O_PROGRESS, "progress", 0, "WHEN", OPTS_REPORT,
-     "auto|always|never: progress lines on stderr from rank 0 (auto = always)"},
+     "auto|bar|always|never: on rank 0's stderr, a live bar (auto: when it is a terminal) "
+     "or a line per step (always; auto otherwise)"},
     {O_METRICS, "metrics", 0, "FILE", OPTS_REPORT, "write timings and counts as JSON to FILE"},
     {O_SCALE, "scale", 0, "K", OPTS_GEN, "1 = the real exports' size (default 1)"},
     {O_SEED, "seed", 0, "S", OPTS_GEN, "random seed (default 42)"},
     {O_OUT, "out", 'o', "DIR", OPTS_GEN, "output folder (created if missing)"},
+    {O_REPORT_OUT, "out", 'o', "FILE", OPTS_HTML,
+     "the HTML file to write (default report.html; replaced if it exists)"},
     {O_LIMIT, "limit", 'n', "N", OPTS_SHOW, "rows to print (default 10)"},
     {O_SHOW_FORMAT, "format", 0, "FMT", OPTS_SHOW,
      "table (default: schema, count, tab-separated rows), csv (RFC 4180, a header, null as an "
@@ -265,8 +269,10 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
       p->progress = PROGRESS_ALWAYS;
     else if (strcmp(v, "never") == 0)
       p->progress = PROGRESS_NEVER;
+    else if (strcmp(v, "bar") == 0)
+      p->progress = PROGRESS_BAR;
     else
-      rc = ath_fail(err, ATH_EUSAGE, "--progress: '%s' is not auto, always or never", v);
+      rc = ath_fail(err, ATH_EUSAGE, "--progress: '%s' is not auto, bar, always or never", v);
     break;
   case O_METRICS:
     p->metrics_path = v;
@@ -362,6 +368,9 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
   case O_OUT_TOPIC:
     a->out_topic = v;
     break;
+  case O_REPORT_OUT:
+    a->report_out = v;
+    break;
   case O_SHOW_FORMAT:
     if (strcmp(v, "table") != 0 && strcmp(v, "csv") != 0 && strcmp(v, "json") != 0)
       rc = ath_fail(err, ATH_EUSAGE, "--format: '%s' is not table, csv or json", v);
@@ -417,6 +426,7 @@ int cli_parse(int argc, char **argv, unsigned groups, cli_args *a, ath_error *er
   a->seed = 42;
   a->limit = 10;
   a->show_format = "table";
+  a->report_out = "report.html";
   a->produce_table = TABLE_RESULTS;
   a->transaction_ms = 1000;
   a->mock_brokers = 3;

@@ -29,6 +29,7 @@ enum {
   OPTS_INGEST = 1u << 14,   /* --group, --batch-rows, --batch-ms, --until-idle, ...; one --topic */
   OPTS_TABLES = 1u << 15,   /* --tables LIST */
   OPTS_STATS = 1u << 16,    /* --out-topic NAME */
+  OPTS_HTML = 1u << 17,     /* report: --out FILE */
   OPTS_PIPELINE = OPTS_LAKE | OPTS_WRITE | OPTS_REPORT | OPTS_TRANSFORM | OPTS_REJECTS,
 };
 
@@ -44,6 +45,7 @@ typedef struct cli_args {
   const char *table; /* show: LAYER/TABLE */
   int64_t limit;
   const char *show_format; /* show --format: table (default), csv or json */
+  const char *report_out;  /* report --out (default report.html) */
   /* Kafka commands */
   kafka_opts kafka;
   const char *topics[CLI_MAX_LIST]; /* --topic, in order */

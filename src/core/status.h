@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ATHLETE_VERSION "0.1.0"
 
@@ -57,5 +58,8 @@ void grow_array(void **buf, size_t *cap, size_t need, size_t elem);
 
 /* Monotonic wall clock in seconds. */
 double ath_now(void);
+
+/* Peak resident set of this process so far, bytes. */
+int64_t ath_peak_rss_bytes(void);
 
 #endif

@@ -267,8 +267,8 @@ static int measure_record(int fd, const char *name, const slice *s, const uint8_
  * and a final unterminated quoted record (which may run to the end of the file) is rejected
  * from its first bytes, never held whole. */
 static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, size_t *cap,
-                       const csv_sink *sink, batch *rows, batch *rejects, csv_stats *st,
-                       ath_error *err) {
+                       const csv_sink *sink, live_counter *progress, batch *rows, batch *rejects,
+                       csv_stats *st, ath_error *err) {
   csv_positions pos = {0};
   csv_records r = {.source = name,
                    .rows = rows,
@@ -288,7 +288,9 @@ static int parse_slice(int fd, const char *name, const slice *s, uint8_t **win, 
     have += want;
     bool more = off + (int64_t)have < s->read_end;
     size_t used = 0;
+    int64_t before = r.nrecords;
     rc = csv_parse_window(&r, *win, have, off, more, &used, err);
+    live_add(progress, (int64_t)used, r.nrecords - before);
     if (rc == ATH_OK && sink && rows->nrows > 0) {
       rc = sink->rows(sink->ctx, rows, &pos, err);
       batch_clear(rows);
@@ -356,7 +358,7 @@ int csv_read_table(MPI_Comm comm, const char *path, const csv_read_opts *o, batc
     /* Room for what is held at once: the slice, or one window's records with a sink. */
     int64_t held = o->sink && (int64_t)cap < s.b - s.a ? (int64_t)cap : s.b - s.a;
     batch_reserve(*rows, held / 64 + 16, (size_t)held / (size_t)hi.ncols);
-    rc = parse_slice(fd, name, &s, &buf, &cap, o->sink, *rows, *rejects, st, err);
+    rc = parse_slice(fd, name, &s, &buf, &cap, o->sink, o->progress, *rows, *rejects, st, err);
   }
   free(buf);
   buf = NULL;

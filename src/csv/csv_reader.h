@@ -18,6 +18,7 @@
 #include <mpi.h>
 
 #include "core/batch.h"
+#include "core/counter.h"
 #include "core/status.h"
 #include "csv/csv_core.h"
 
@@ -45,8 +46,9 @@ typedef struct csv_read_opts {
   const char *display_name;    /* file name used in messages and rejects (NULL: the path) */
   const char *const *required; /* columns the header must have */
   int nrequired;
-  size_t window;        /* bytes a rank reads at a time (0: CSV_READ_WINDOW_DEFAULT) */
-  const csv_sink *sink; /* NULL: *rows gets every record of this rank */
+  size_t window;          /* bytes a rank reads at a time (0: CSV_READ_WINDOW_DEFAULT) */
+  const csv_sink *sink;   /* NULL: *rows gets every record of this rank */
+  live_counter *progress; /* NULL, or gets the bytes and records of this rank's slice parsed */
 } csv_read_opts;
 
 /* Collective over comm. Reads `path` partitioned by byte offset. *rows gets this rank's records

@@ -125,8 +125,21 @@ void lake_write_schema_json(FILE *f, const batch *schema) {
   fputs("\n  ]", f);
 }
 
+static void write_stats_json(FILE *f, const lake_stage_stats *s) {
+  const char *names[] = {"rows_in",    "rows_out",    "rejects",
+                         "duplicates", "joined_rows", "results_without_bio"};
+  const int64_t v[] = {s->rows_in,    s->rows_out,    s->rejects,
+                       s->duplicates, s->joined_rows, s->results_without_bio};
+  fputs(",\n  \"stage\": {\"name\": ", f);
+  json_write_cstr(f, s->stage);
+  for (int i = 0; i < (int)(sizeof v / sizeof *v); i++)
+    if (v[i] >= 0) fprintf(f, ", \"%s\": %lld", names[i], (long long)v[i]);
+  fputs("}", f);
+}
+
 static void write_manifest_json(FILE *f, const lake_txn *t, const int64_t *rows, const int *parts,
-                                int nranks, const batch *schema, const lake_manifest_info *info) {
+                                const int64_t *rss, int nranks, const batch *schema,
+                                const lake_manifest_info *info) {
   int64_t total = 0;
   for (int r = 0; r < nranks; r++)
     total += rows[r];
@@ -159,7 +172,12 @@ static void write_manifest_json(FILE *f, const lake_txn *t, const int64_t *rows,
     fprintf(f, ", \"size\": %lld, \"mtime\": %lld}", (long long)info->inputs[i].size,
             (long long)info->inputs[i].mtime);
   }
-  fputs("\n  ],\n  \"timings_s\": {", f);
+  fputs("\n  ]", f);
+  if (info && info->stats) write_stats_json(f, info->stats);
+  fputs(",\n  \"peak_rss_bytes\": [", f);
+  for (int r = 0; r < nranks; r++)
+    fprintf(f, "%s%lld", r ? ", " : "", (long long)rss[r]);
+  fputs("],\n  \"timings_s\": {", f);
   for (int i = 0; info && i < info->ntimings; i++) {
     fputs(i ? ", " : "", f);
     json_write_cstr(f, info->timing_names[i]);
@@ -170,11 +188,11 @@ static void write_manifest_json(FILE *f, const lake_txn *t, const int64_t *rows,
 
 /* Writes a small file and fsyncs it. */
 static int write_synced(const char *path, const lake_txn *t, const int64_t *rows, const int *parts,
-                        int nranks, const batch *schema, const lake_manifest_info *info,
-                        ath_error *err) {
+                        const int64_t *rss, int nranks, const batch *schema,
+                        const lake_manifest_info *info, ath_error *err) {
   FILE *f = fopen(path, "w");
   if (!f) return ath_fail(err, ATH_ERR, "cannot create %s: %s", path, strerror(errno));
-  if (schema) write_manifest_json(f, t, rows, parts, nranks, schema, info);
+  if (schema) write_manifest_json(f, t, rows, parts, rss, nranks, schema, info);
   int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
   if (fclose(f) != 0 || bad)
     return ath_fail(err, ATH_ERR, "cannot write %s: %s", path, strerror(errno));
@@ -210,19 +228,23 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
   if (local_status != ATH_OK && local_err && err != local_err) *err = *local_err;
   int rc = ath_agree(comm, local_status, err);
   int64_t *rows = rank == 0 ? xcalloc((size_t)size, sizeof *rows) : NULL;
+  int64_t *rss = rank == 0 ? xcalloc((size_t)size, sizeof *rss) : NULL;
   int *parts = rank == 0 ? xcalloc((size_t)size, sizeof *parts) : NULL;
+  int64_t my_rss = ath_peak_rss_bytes();
   int grc = ATH_MPI(MPI_Gather(&part_rows, 1, MPI_INT64_T, rows, 1, MPI_INT64_T, 0, comm), err);
   if (grc == ATH_OK)
     grc = ATH_MPI(MPI_Gather(&wrote_part, 1, MPI_INT, parts, 1, MPI_INT, 0, comm), err);
+  if (grc == ATH_OK)
+    grc = ATH_MPI(MPI_Gather(&my_rss, 1, MPI_INT64_T, rss, 1, MPI_INT64_T, 0, comm), err);
   if (rc == ATH_OK) rc = ath_agree(comm, grc, err); /* all gathered before rank 0 publishes */
   if (rank == 0) {
     if (rc == ATH_OK) {
       char p[LAKE_PATH_MAX + 32];
       lake_file(t, "_manifest.json", p, sizeof p);
-      rc = write_synced(p, t, rows, parts, size, schema, info, err);
+      rc = write_synced(p, t, rows, parts, rss, size, schema, info, err);
       if (rc == ATH_OK) {
         lake_file(t, "_SUCCESS", p, sizeof p);
-        rc = write_synced(p, t, NULL, NULL, 0, NULL, NULL, err);
+        rc = write_synced(p, t, NULL, NULL, NULL, 0, NULL, NULL, err);
       }
       if (rc == ATH_OK) rc = fs_sync_dir(t->tmp_dir, err);
       if (rc == ATH_OK) rc = publish(t, err);
@@ -230,6 +252,7 @@ int lake_commit(MPI_Comm comm, lake_txn *t, int local_status, const ath_error *l
     if (rc != ATH_OK) lake_remove_tree(t->tmp_dir, NULL);
   }
   free(rows);
+  free(rss);
   free(parts);
   return ath_agree(comm, rc, err);
 }

@@ -27,8 +27,17 @@ typedef struct lake_input {
   int64_t mtime; /* seconds since the epoch */
 } lake_input;
 
+/* The counts of the stage that produced a table (`"stage"` in its manifest, read by `athlete
+ * report`). A count below 0 is not written. */
+typedef struct lake_stage_stats {
+  const char *stage; /* "bronze", "silver", "gold" */
+  int64_t rows_in, rows_out, rejects, duplicates;
+  int64_t joined_rows, results_without_bio; /* gold only, else -1 */
+} lake_stage_stats;
+
 /* What a manifest records besides the schema and partitions. */
 typedef struct lake_manifest_info {
+  const lake_stage_stats *stats; /* NULL: none (rejects tables) */
   const lake_input *inputs;
   int ninputs;
   const char *const *timing_names; /* parallel arrays: step name -> seconds */

@@ -13,6 +13,7 @@
 
 #include "core/batch.h"
 #include "core/status.h"
+#include "lake/lake.h"
 #include "parquet/parquet.h"
 #include "transform/silver.h"
 
@@ -37,7 +38,14 @@ extern const table_desc pipeline_table_descs[NTABLES];
 /* The descriptor of the table called `name`, or NULL. */
 const table_desc *table_desc_find(const char *name);
 
-typedef enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode;
+/* --progress: auto (a live bar when rank 0 has a terminal, else lines), bar, always (lines),
+ * never. */
+typedef enum progress_mode {
+  PROGRESS_AUTO = 0,
+  PROGRESS_ALWAYS,
+  PROGRESS_NEVER,
+  PROGRESS_BAR
+} progress_mode;
 
 typedef struct pipeline_opts {
   const char *lake;   /* lake root */
@@ -123,9 +131,10 @@ int pipeline_run(pipeline_ctx *c, batch **gold, ath_error *err);
 
 /* Collective: writes this rank's rows `local` as table <layer>/<table> in every requested
  * format and commits it. With `single_writer`, only rank 0's rows are written (one Parquet part
- * and an HDF5 file written by rank 0 alone), so the files do not depend on the rank count. */
+ * and an HDF5 file written by rank 0 alone), so the files do not depend on the rank count.
+ * `stats` (NULL for none; rank 0's is used) is the producing stage's counts, for the manifest. */
 int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
-                         bool single_writer, ath_error *err);
+                         bool single_writer, const lake_stage_stats *stats, ath_error *err);
 /* Collective: reads a table's files in folder `dir`: its HDF5 file <table>.h5 when there is
  * one, else its Parquet parts in order; each rank gets its row range [r*N/n, (r+1)*N/n).
  * `used` (n bytes) gets the file or folder read. */

@@ -243,7 +243,7 @@ int stage_produce(pipeline_ctx *c, const produce_opts *po, ath_error *err) {
     kproducer_free(s.p);
     s.p = NULL;
     if (po->commit_rejects) {
-      int wrc = pipeline_write_table(c, "rejects", d->name, s.rejects, false, err);
+      int wrc = pipeline_write_table(c, "rejects", d->name, s.rejects, false, NULL, err);
       if (rc == ATH_OK) rc = wrc;
     } else if (broken + big > 0) {
       print_rejects(c, s.rejects);

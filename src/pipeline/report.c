@@ -3,13 +3,13 @@
 
 #include "core/agree.h"
 #include "core/json.h"
+#include "pipeline/progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 void report_timing(pipeline_ctx *c, const char *name, double seconds) {
   pipeline_report *r = &c->rep;
@@ -37,21 +37,20 @@ static bool progress_on(const pipeline_ctx *c) {
   return c->rank == 0 && !c->o->quiet && c->o->progress != PROGRESS_NEVER;
 }
 
-void report_progress(pipeline_ctx *c, const char *fmt, ...) {
-  if (!progress_on(c)) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "athlete [%7.2fs] ", ath_now() - c->rep.started);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
+static void print_line(void *line) {
+  fputs(line, stderr);
 }
 
-/* Peak resident set of this process, bytes. */
-static int64_t peak_rss(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (int64_t)ru.ru_maxrss * 1024;
+void report_progress(pipeline_ctx *c, const char *fmt, ...) {
+  if (!progress_on(c)) return;
+  char line[1024];
+  int k = snprintf(line, sizeof line, "athlete [%7.2fs] ", ath_now() - c->rep.started);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line + k, sizeof line - (size_t)k - 1, fmt, ap);
+  va_end(ap);
+  strcat(line, "\n");
+  progress_print_above(print_line, line);
 }
 
 /* Formats row i of column k of the gold batch into buf. */
@@ -156,7 +155,8 @@ int64_t pipeline_sum(pipeline_ctx *c, int64_t v) {
 }
 
 int report_finish(pipeline_ctx *c, int status, const batch *gold, ath_error *err) {
-  int64_t rss = peak_rss(), rss_max = 0;
+  progress_close();
+  int64_t rss = ath_peak_rss_bytes(), rss_max = 0;
   ath_error *me = &c->mpi_err;
   ATH_MPI(MPI_Allreduce(&rss, &rss_max, 1, MPI_INT64_T, MPI_MAX, c->comm), me);
   /* Every rank records the same steps in the same order, so they reduce element-wise. */

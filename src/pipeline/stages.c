@@ -4,6 +4,7 @@
 
 #include "csv/csv_reader.h"
 #include "lake/lake.h"
+#include "pipeline/progress.h"
 #include "shuffle/shuffle.h"
 #include "transform/gold.h"
 
@@ -34,7 +35,14 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
   batch *rejects = NULL;
   csv_stats st = {0};
   pipeline_note_input(c, table, path);
-  csv_read_opts ro = {.display_name = path, .required = d->required, .nrequired = d->nrequired};
+  struct stat fst;
+  char label[160];
+  snprintf(label, sizeof label, "bronze: read %s", display);
+  csv_read_opts ro = {
+      .display_name = path,
+      .required = d->required,
+      .nrequired = d->nrequired,
+      .progress = progress_step(c, label, stat(path, &fst) == 0 ? fst.st_size : 0, c->size)};
   int rc = csv_read_table(c->comm, path, &ro, rows, &rejects, &st, err);
   if (rc != ATH_OK) return rc;
   double t1 = ath_now();
@@ -46,10 +54,11 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
   report_progress(c, "bronze: read %s: %lld rows, %lld rejected, %.1f MB in %.2f s (%.0f MB/s)",
                   display, (long long)good, (long long)bad, (double)bytes / 1e6, t1 - t0,
                   (double)bytes / 1e6 / (t1 - t0 > 1e-9 ? t1 - t0 : 1e-9));
-  rc = pipeline_write_table(c, "rejects", table, rejects, false, err);
+  rc = pipeline_write_table(c, "rejects", table, rejects, false, NULL, err);
   batch_free(rejects);
   if (rc == ATH_OK) rc = check_rejects(c, display, good, bad, err);
-  if (rc == ATH_OK) rc = pipeline_write_table(c, "bronze", table, *rows, false, err);
+  lake_stage_stats ls = {"bronze", good + bad, good, bad, 0, -1, -1};
+  if (rc == ATH_OK) rc = pipeline_write_table(c, "bronze", table, *rows, false, &ls, err);
   stage_line *l = report_line(c, "bronze", table);
   l->rows_in = good + bad;
   l->rows_out = good;
@@ -85,12 +94,17 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   batch *rejects = csv_rejects_new();
   batch *typed = NULL, *dedup = NULL;
   int64_t dropped = 0, rows_in = pipeline_sum(c, (*bronze)->nrows);
+  char label[160];
+  snprintf(label, sizeof label, "silver: type and clean %s", table);
+  progress_step(c, label, 0, 1);
   int rc = silver_transform(bronze, table, &c->o->silver, &typed, rejects, err);
   rc = ath_agree(c->comm, rc, err);
   double t1 = ath_now();
   char name[64];
   snprintf(name, sizeof name, "silver.transform.%s", table);
   report_timing(c, name, t1 - t0);
+  snprintf(label, sizeof label, "silver: deduplicate %s", table);
+  progress_step(c, label, 0, 1);
   if (rc == ATH_OK) rc = silver_dedupe(c->comm, typed, c->o->round_bytes, &dropped, err);
   if (rc == ATH_OK)
     dedup = typed;
@@ -101,15 +115,21 @@ static int silver_table(pipeline_ctx *c, int ti, batch **bronze, batch **silver,
   int64_t nrej = pipeline_sum(c, rejects->nrows);
   char rej_table[128];
   snprintf(rej_table, sizeof rej_table, "silver_%s", table);
-  if (rc == ATH_OK) rc = pipeline_write_table(c, "rejects", rej_table, rejects, false, err);
+  if (rc == ATH_OK) rc = pipeline_write_table(c, "rejects", rej_table, rejects, false, NULL, err);
   batch_free(rejects);
-  if (rc == ATH_OK) rc = pipeline_write_table(c, "silver", table, dedup, false, err);
+  int64_t rows_out = 0, dupes = 0;
+  if (rc == ATH_OK) {
+    rows_out = pipeline_sum(c, dedup->nrows);
+    dupes = pipeline_sum(c, dropped);
+  }
+  lake_stage_stats ls = {"silver", rows_in, rows_out, nrej, dupes, -1, -1};
+  if (rc == ATH_OK) rc = pipeline_write_table(c, "silver", table, dedup, false, &ls, err);
   stage_line *l = report_line(c, "silver", table);
   l->rows_in = rows_in;
   l->rejects = nrej;
   if (rc == ATH_OK) {
-    l->rows_out = pipeline_sum(c, dedup->nrows);
-    l->dropped = pipeline_sum(c, dropped);
+    l->rows_out = rows_out;
+    l->dropped = dupes;
     report_progress(c, "silver: %s: %lld rows in, %lld rejected, %lld duplicates dropped, %lld out",
                     table, (long long)rows_in, (long long)nrej, (long long)l->dropped,
                     (long long)l->rows_out);
@@ -152,6 +172,7 @@ int stage_silver_to_gold(pipeline_ctx *c, layer_tables *in, batch **gold, ath_er
   batch *g = NULL;
   gold_stats gs = {0};
   int64_t rows_in = 0;
+  progress_step(c, "gold: join and aggregate", 0, 1);
   if (rc == ATH_OK) {
     rows_in = pipeline_sum(c, in->t[1]->nrows);
     rc = gold_compute(c->comm, in->t[1], in->t[0], c->o->timestamp_us, c->o->round_bytes, &g, &gs,
@@ -159,7 +180,8 @@ int stage_silver_to_gold(pipeline_ctx *c, layer_tables *in, batch **gold, ath_er
   }
   layer_tables_free(in);
   report_timing(c, "gold.compute", ath_now() - t0);
-  if (rc == ATH_OK) rc = pipeline_write_table(c, "gold", TABLE_GOLD, g, true, err);
+  lake_stage_stats ls = {"gold", rows_in, gs.groups, 0, 0, gs.joined_rows, gs.results_without_bio};
+  if (rc == ATH_OK) rc = pipeline_write_table(c, "gold", TABLE_GOLD, g, true, &ls, err);
   stage_line *l = report_line(c, "gold", TABLE_GOLD);
   l->rows_in = rows_in;
   l->rows_out = gs.groups;

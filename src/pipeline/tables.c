@@ -5,6 +5,7 @@
 #include "lake/lake.h"
 #include "lake/stream.h"
 #include "parquet/parquet.h"
+#include "pipeline/progress.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,8 +130,11 @@ static int inputs_of(const pipeline_ctx *c, const char *table, lake_input *out) 
 }
 
 int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, const batch *local,
-                         bool single_writer, ath_error *err) {
+                         bool single_writer, const lake_stage_stats *stats, ath_error *err) {
   double t0 = ath_now();
+  char label[160];
+  snprintf(label, sizeof label, "%s: write %s/%s", layer, layer, table);
+  progress_step(c, label, 0, 1);
   lake_txn t;
   int rc = lake_begin(c->comm, c->o->lake, layer, table, &t, err);
   if (rc != ATH_OK) return rc;
@@ -173,7 +177,8 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
            c->o->parquet && c->o->hdf5 ? "," : "", c->o->hdf5 ? "hdf5" : "");
   lake_input in[MAX_INPUTS];
   const char *names[MAX_TIMINGS];
-  lake_manifest_info info = {.inputs = in,
+  lake_manifest_info info = {.stats = stats,
+                             .inputs = in,
                              .ninputs = inputs_of(c, table, in),
                              .timing_names = names,
                              .timing_seconds = c->rep.timing_seconds,
@@ -335,6 +340,9 @@ int pipeline_read_table(pipeline_ctx *c, const char *layer, const char *table, b
   char dir[LAKE_PATH_MAX + 300], used[LAKE_PATH_MAX + 400];
   lake_table_dir(c->o->lake, layer, table, dir, sizeof dir);
   double t0 = ath_now();
+  char label[160];
+  snprintf(label, sizeof label, "%s: read %s/%s", c->command, layer, table);
+  progress_step(c, label, 0, 1);
   rc = table_read_files(c->comm, dir, table, out, used, sizeof used, err);
   pipeline_note_input(c, table, used);
   char name[64];

@@ -1,6 +1,7 @@
 #include "test.h"
 
 #include "core/batch.h"
+#include "core/json.h"
 #include "core/status.h"
 
 TEST(batch_append_and_read) {
@@ -59,4 +60,50 @@ TEST(batch_keep_columns_drops_the_rest) {
   CHECK_STR(b->cols[1].name, "c");
   CHECK(col_f64(&b->cols[1], 0) == 1.5);
   batch_free(b);
+}
+
+TEST(json_parse_reads_manifest_values) {
+  const char *t = " {\"a\": [1, -2.5e1, true, null], \"s\": \"x\\\"\\u00e9\\ud83d\\ude00\\n\","
+                  " \"o\": {}, \"e\": []} ";
+  json_value v;
+  char why[128];
+  CHECK_INT(json_parse(t, strlen(t), &v, why, sizeof why), 0);
+  CHECK_INT(v.type, JSON_OBJECT);
+  CHECK_INT(v.n, 4);
+  const json_value *a = json_get(&v, "a");
+  CHECK(a && a->type == JSON_ARRAY && a->n == 4);
+  if (a && a->n == 4) {
+    CHECK(json_num(&a->items[0], 0) == 1.0);
+    CHECK(json_num(&a->items[1], 0) == -25.0);
+    CHECK_INT(a->items[2].type, JSON_BOOL);
+    CHECK_INT(a->items[3].type, JSON_NULL);
+  }
+  const json_value *s = json_get(&v, "s");
+  CHECK(s && s->type == JSON_STRING);
+  if (s) CHECK_STR(s->str, "x\"\xc3\xa9\xf0\x9f\x98\x80\n");
+  CHECK(json_get(&v, "o") && json_get(&v, "o")->n == 0);
+  CHECK(json_get(&v, "nope") == NULL);
+  CHECK(json_num(json_get(&v, "nope"), 7) == 7);
+  json_free(&v);
+}
+
+TEST(json_parse_rejects_bad_text) {
+  const char *bad[] = {"",
+                       "{",
+                       "[1,]",
+                       "{\"a\" 1}",
+                       "\"abc",
+                       "[1] x",
+                       "\"\\ud83d\"",
+                       "tru",
+                       "{1: 2}",
+                       "\"a\tb\"",
+                       "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    json_value v;
+    char why[128];
+    int rc = json_parse(bad[i], strlen(bad[i]), &v, why, sizeof why);
+    if (rc == 0) FAILF("'%s' parsed", bad[i]);
+    CHECK(why[0] != '\0');
+  }
 }
