@@ -334,6 +334,78 @@ typedef struct parse_ctx {
   int nends;   /* record ends libcsv reported for the current record */
 } parse_ctx;
 
+bool csv_libcsv_only = false;
+
+static void col_pop(column *c);
+
+/* The tail of column c gets len bytes at p (no capacity check: see split_rfc4180). */
+static inline void put_bytes(column *c, const uint8_t *p, size_t len) {
+  memcpy(c->bytes + c->nbytes, p, len);
+  c->nbytes += len;
+}
+
+static inline void end_field(column *c, size_t start) {
+  size_t len = c->nbytes - start;
+  c->valid[c->n] = len != 0;
+  c->null_count += len == 0;
+  c->offsets[++c->n] = (int64_t)c->nbytes;
+}
+
+/* Splits one record (no terminator) into ctx's columns without libcsv, for records in RFC 4180
+ * form: unquoted fields hold no quote; a quoted field's quotes are doubled inside and its
+ * closing quote is followed by a comma or the record's end. On such records libcsv (no
+ * options, no space characters) gives exactly these fields: unquoted bytes as they are, quoted
+ * content with "" made ", an empty field (quoted or not) empty, a trailing comma one more empty
+ * field. Anything else (a stray quote, text after a closing quote: SPEC §3's quirks) returns
+ * false with nothing appended, and the record goes to libcsv. tests/fuzz/fuzz_csv.c checks both
+ * ways give the same rows. */
+static bool split_rfc4180(parse_ctx *ctx, const uint8_t *rec, size_t len) {
+  int nf = 0;
+  size_t i = 0;
+  for (;;) {
+    column *c = nf < ctx->ncols ? &ctx->rows->cols[nf] : NULL;
+    if (c && ((size_t)c->n >= c->cap || c->nbytes + (len - i) > c->bytes_cap))
+      col_reserve(c, 1, len - i); /* room for all that is left of the record */
+    size_t start = c ? c->nbytes : 0, e;
+    if (i < len && rec[i] == '"') {
+      size_t j = i + 1;
+      for (;;) {
+        const uint8_t *q = memchr(rec + j, '"', len - j);
+        if (!q) goto quirk; /* unterminated: libcsv decides */
+        size_t k = (size_t)(q - rec);
+        if (k + 1 < len && rec[k + 1] == '"') { /* "" inside: one quote */
+          if (c) put_bytes(c, rec + j, k + 1 - j);
+          j = k + 2;
+          continue;
+        }
+        if (k + 1 < len && rec[k + 1] != ',') goto quirk; /* text after the closing quote */
+        if (c) put_bytes(c, rec + j, k - j);
+        e = k + 1;
+        break;
+      }
+    } else {
+      e = i;
+      while (e < len && rec[e] != ',') {
+        if (rec[e] == '"') goto quirk; /* a stray quote: kept literally by libcsv */
+        e++;
+      }
+      if (c) put_bytes(c, rec + i, e - i);
+    }
+    if (c) end_field(c, start);
+    nf++;
+    if (e >= len) break;
+    i = e + 1;
+    continue;
+  quirk:
+    if (c) c->nbytes = start;
+    for (int k = 0; k < nf && k < ctx->ncols; k++)
+      col_pop(&ctx->rows->cols[k]);
+    return false;
+  }
+  ctx->nfields = nf;
+  return true;
+}
+
 static int never_space(unsigned char c) {
   return 0;
 }
@@ -396,7 +468,9 @@ static int take_record(struct csv_parser *p, parse_ctx *ctx, batch *rejects, con
     (*nrejects)++;
     return ATH_OK;
   }
-  int rc = parse_record(p, ctx, rec, len, source, offset, err);
+  int rc = ATH_OK;
+  if (csv_libcsv_only || !split_rfc4180(ctx, rec, len))
+    rc = parse_record(p, ctx, rec, len, source, offset, err);
   if (rc != ATH_OK) return rc;
   if (ctx->nfields == ctx->ncols) {
     ctx->rows->nrows++;

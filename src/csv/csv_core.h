@@ -99,6 +99,11 @@ void csv_reject_add(batch *rj, const char *source, int64_t line, int64_t offset,
 
 #define CSV_RAW_MAX 4096
 
+/* Records in RFC 4180 form are split by the project's own splitter, the others by libcsv
+ * (csv_core.c: split_rfc4180). Tests set this to send every record through libcsv, and check
+ * that the rows are the same. */
+extern bool csv_libcsv_only;
+
 /* Parses the records of `ch` through libcsv: good records are appended to `rows` (one STRING
  * column per expected field, empty field = null), broken ones to `rejects` (made by
  * csv_rejects_new) with `source` as file name. Counts go to *nrecords and *nrejects (added).
