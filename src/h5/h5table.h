@@ -64,6 +64,9 @@ typedef struct h5_io {
    * selections are split into pieces, so MPI-IO's int counts never overflow. Tests set a few
    * bytes to force many pieces on small data. */
   size_t piece_bytes;
+  /* A string column's offsets are int32 in the file when its bytes (all ranks) are below this,
+   * else int64 (0: 2^31, the int32 limit; SPEC §5). Tests set it low to write int64 ones. */
+  int64_t int32_offsets_below;
 } h5_io;
 
 #define H5_PIECE_BYTES_DEFAULT ((size_t)1 << 30)

@@ -21,6 +21,7 @@ typedef struct h5where {
   int rank;
   ath_error *err;
   size_t piece; /* largest bytes per read or write call (h5_io.piece_bytes) */
+  int64_t int32_below; /* h5_io.int32_offsets_below, resolved (writes only) */
 } h5where;
 
 /* The piece size of io (NULL or 0: H5_PIECE_BYTES_DEFAULT). */

@@ -131,7 +131,8 @@ typedef struct pending {
   char group[256]; /* "" for the root */
   char name[16];
   hid_t ftype;
-  size_t elem;
+  size_t elem;       /* bytes per element in the file */
+  bool narrow;       /* buf holds int64s written as int32s (elem 4) */
   int64_t total, start, count, add;
   const void *buf;
   int64_t offset; /* -1: no storage (an empty dataset) */
@@ -164,8 +165,9 @@ static hid_t value_type(col_type t) {
   return t == COL_DOUBLE ? H5T_IEEE_F64LE : t == COL_BOOL ? H5T_STD_U8LE : H5T_STD_I64LE;
 }
 
-/* The datasets of the table, in file order, with this rank's share of each. */
-static void plan_table(plan *pl, const batch *b, const layout *lay) {
+/* The datasets of the table, in file order, with this rank's share of each. String offsets
+ * are int32 where the column's bytes are below int32_below. */
+static void plan_table(plan *pl, const batch *b, const layout *lay, int64_t int32_below) {
   plan_add(pl, "", "_partitions", H5T_STD_I64LE, 8, lay->size, lay->rank, 1, &lay->rows[lay->rank],
            0);
   int64_t n = b->nrows, start = lay->row_start, total = lay->total_rows;
@@ -176,8 +178,10 @@ static void plan_table(plan *pl, const batch *b, const layout *lay) {
       byte_range(lay, col, &bstart, &btotal);
       /* The last rank also writes the closing offset (== btotal). */
       int64_t noff = n + (lay->rank == lay->size - 1);
-      plan_add(pl, c->name, "offsets", H5T_STD_I64LE, 8, total + 1, start, noff, c->offsets,
-               bstart);
+      bool narrow = btotal < int32_below;
+      plan_add(pl, c->name, "offsets", narrow ? H5T_STD_I32LE : H5T_STD_I64LE, narrow ? 4 : 8,
+               total + 1, start, noff, c->offsets, bstart);
+      pl->ds[pl->nds - 1].narrow = narrow;
       plan_add(pl, c->name, "bytes", H5T_STD_U8LE, 1, btotal, bstart, (int64_t)c->nbytes, c->bytes,
                0);
     } else {
@@ -330,23 +334,32 @@ static int create_file_isolated(const batch *b, const layout *lay, const char *c
   return ATH_OK;
 }
 
-/* Writes bytes [0, n) of p at file offset `off`, in pieces MPI's int counts can hold, adding
- * `add` to every int64 on the way when it is not 0. */
-static int write_at(MPI_File fh, int64_t off, const void *p, int64_t n, int64_t add,
+/* Writes n file bytes at file offset `off` from p, in pieces MPI's int counts can hold. With
+ * `add` not 0, p holds int64s and `add` is added to each on the way; with `narrow`, p holds
+ * int64s and the file gets them (plus `add`) as int32s (n/4 of them). */
+static int write_at(MPI_File fh, int64_t off, const void *p, int64_t n, int64_t add, bool narrow,
                     const char *object, const h5where *w) {
   size_t piece = w->piece;
-  if (add) piece = piece < ((size_t)1 << 20) ? piece : (size_t)1 << 20; /* stays in cache */
+  bool copy = add || narrow;
+  if (copy) piece = piece < ((size_t)1 << 20) ? piece : (size_t)1 << 20; /* stays in cache */
   piece -= piece % 8;
   if (piece == 0) piece = 8;
-  int64_t *tmp = add ? xmalloc(piece) : NULL;
+  void *tmp = copy ? xmalloc(piece) : NULL;
   int rc = ATH_OK;
   for (int64_t lo = 0; lo < n && rc == ATH_OK; lo += (int64_t)piece) {
     int64_t m = n - lo < (int64_t)piece ? n - lo : (int64_t)piece;
     const void *src = (const char *)p + lo;
-    if (tmp) {
+    if (narrow) {
+      const int64_t *in = (const int64_t *)p + lo / 4;
+      int32_t *out = tmp;
+      for (int64_t i = 0; i < m / 4; i++)
+        out[i] = (int32_t)(in[i] + add);
+      src = tmp;
+    } else if (add) {
       const int64_t *in = src;
+      int64_t *out = tmp;
       for (int64_t i = 0; i < m / 8; i++)
-        tmp[i] = in[i] + add;
+        out[i] = in[i] + add;
       src = tmp;
     }
     MPI_Status st;
@@ -389,7 +402,7 @@ static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
     char object[300];
     snprintf(object, sizeof object, "%s%s/%s", d->group[0] ? "/" : "", d->group, d->name);
     rc = write_at(fh, d->offset + d->start * (int64_t)d->elem, d->buf, d->count * (int64_t)d->elem,
-                  d->add, object, w);
+                  d->add, d->narrow, object, w);
   }
   if (fh != MPI_FILE_NULL && MPI_File_close(&fh) != MPI_SUCCESS && rc == ATH_OK)
     rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d)", w->path, w->rank);
@@ -403,7 +416,7 @@ static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
 static int write_file(MPI_Comm comm, const batch *b, const layout *lay, const char *const *keys,
                       const char *const *values, int nattrs, h5_side_job *side, const h5where *w) {
   plan pl = {0};
-  plan_table(&pl, b, lay);
+  plan_table(&pl, b, lay, w->int32_below);
   int rc = w->rank == 0 ? create_file_isolated(b, lay, keys, values, nattrs, &pl, w) : ATH_OK;
   int64_t *at = xcalloc((size_t)pl.nds + 1, sizeof *at);
   for (int i = 0; i < pl.nds; i++)
@@ -426,7 +439,11 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         h5_side_job *side, const h5_io *io, ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ath_error mine = {0};
-  h5where w = {.path = path, .err = &mine, .piece = h5u_piece(io)};
+  h5where w = {.path = path,
+               .err = &mine,
+               .piece = h5u_piece(io),
+               .int32_below = io && io->int32_offsets_below ? io->int32_offsets_below
+                                                           : (int64_t)1 << 31};
   MPI_Comm_rank(comm, &w.rank);
   layout lay = {0};
   int rc = ath_agree(comm, check_local(local, &w), &mine);

@@ -77,8 +77,11 @@ def check_column(group, rows):
     want = {"valid"} if nullable else set()
     if kind == "string":
         want |= {"offsets", "bytes"}
-        check_dataset(group["offsets"], np.int64, rows + 1)
-        off = group["offsets"][()]
+        # int32 offsets where the column's bytes fit below 2^31 (SPEC §5), else int64; the
+        # dtype has to follow from the bytes dataset's length.
+        nbytes = group["bytes"].shape[0]
+        check_dataset(group["offsets"], np.int32 if nbytes < 2**31 else np.int64, rows + 1)
+        off = group["offsets"][()].astype(np.int64)
         check_dataset(group["bytes"], np.uint8, int(off[-1]))
         if off[0] != 0 or np.any(np.diff(off) < 0):
             fail(f"{group.name}/offsets: not global offsets from 0")

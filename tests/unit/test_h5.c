@@ -81,6 +81,45 @@ TEST(h5_roundtrip_in_small_pieces) {
   CHECK_STR(err.msg, "");
 }
 
+/* The file type of /name/offsets: its size in bytes, or -1. */
+static int offsets_width(const char *path) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d = f >= 0 ? H5Dopen2(f, "/name/offsets", H5P_DEFAULT) : -1;
+  hid_t t = d >= 0 ? H5Dget_type(d) : -1;
+  int w = t >= 0 ? (int)H5Tget_size(t) : -1;
+  if (t >= 0) H5Tclose(t);
+  if (d >= 0) H5Dclose(d);
+  if (f >= 0) H5Fclose(f);
+  return w;
+}
+
+/* String offsets are int32 in the file where the column's bytes fit (SPEC §5), int64 above the
+ * limit (lowered here to 100 bytes); both read back the same, also in small pieces. */
+TEST(h5_offsets_int32_where_they_fit) {
+  test_mpi_init();
+  batch *small = small_batch(5), *big = small_batch(200), *got = NULL;
+  ath_error err = {0};
+  const char *path = tmp_path("narrow.h5");
+  for (int pieces = 0; pieces < 2; pieces++) {
+    h5_io io = {.piece_bytes = pieces ? 5 : 0, .int32_offsets_below = 100};
+    for (int k = 0; k < 2; k++) {
+      batch *b = k ? big : small; /* 5 rows: under 100 bytes; 200 rows: over */
+      CHECK_INT(h5_write_table_with(MPI_COMM_SELF, path, b, NULL, NULL, 0, NULL, &io, &err),
+                ATH_OK);
+      CHECK_INT(offsets_width(path), k ? 8 : 4);
+      CHECK_INT(h5_read_table_with(MPI_COMM_SELF, path, &io, &got, &err), ATH_OK);
+      if (got) check_same(b, got);
+      batch_free(got);
+      got = NULL;
+    }
+  }
+  CHECK_INT(write_self(path, big, &err), ATH_OK); /* the default limit: 2^31 */
+  CHECK_INT(offsets_width(path), 4);
+  batch_free(small);
+  batch_free(big);
+  CHECK_STR(err.msg, "");
+}
+
 /* A side job that counts its runs and fails when told to. */
 typedef struct side_count {
   int runs;
