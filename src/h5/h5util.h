@@ -20,7 +20,7 @@ typedef struct h5where {
   const char *path;
   int rank;
   ath_error *err;
-  size_t piece; /* largest bytes per read or write call (h5_io.piece_bytes) */
+  size_t piece;        /* largest bytes per read or write call (h5_io.piece_bytes) */
   int64_t int32_below; /* h5_io.int32_offsets_below, resolved (writes only) */
 } h5where;
 

@@ -131,8 +131,8 @@ typedef struct pending {
   char group[256]; /* "" for the root */
   char name[16];
   hid_t ftype;
-  size_t elem;       /* bytes per element in the file */
-  bool narrow;       /* buf holds int64s written as int32s (elem 4) */
+  size_t elem; /* bytes per element in the file */
+  bool narrow; /* buf holds int64s written as int32s (elem 4) */
   int64_t total, start, count, add;
   const void *buf;
   int64_t offset; /* -1: no storage (an empty dataset) */
@@ -442,8 +442,8 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
   h5where w = {.path = path,
                .err = &mine,
                .piece = h5u_piece(io),
-               .int32_below = io && io->int32_offsets_below ? io->int32_offsets_below
-                                                           : (int64_t)1 << 31};
+               .int32_below =
+                   io && io->int32_offsets_below ? io->int32_offsets_below : (int64_t)1 << 31};
   MPI_Comm_rank(comm, &w.rank);
   layout lay = {0};
   int rc = ath_agree(comm, check_local(local, &w), &mine);
