@@ -107,8 +107,9 @@ typedef struct pipeline_ctx {
 } pipeline_ctx;
 
 /* Notes that `path` is an input of `table` (its size and mtime go into the manifests of
- * <layer>/<table>, rejects/silver_<table> and gold). */
-void pipeline_note_input(pipeline_ctx *c, const char *table, const char *path);
+ * <layer>/<table>, rejects/silver_<table> and gold). Returns its size in bytes, -1 when it
+ * cannot be stat'ed. */
+int64_t pipeline_note_input(pipeline_ctx *c, const char *table, const char *path);
 
 /* Tables handed between stages in memory: this rank's rows of each table. */
 typedef struct layer_tables {

@@ -34,15 +34,13 @@ static int bronze_table(pipeline_ctx *c, int ti, const char *path, batch **rows,
   double t0 = ath_now();
   batch *rejects = NULL;
   csv_stats st = {0};
-  pipeline_note_input(c, table, path);
-  struct stat fst;
+  int64_t size = pipeline_note_input(c, table, path);
   char label[160];
   snprintf(label, sizeof label, "bronze: read %s", display);
-  csv_read_opts ro = {
-      .display_name = path,
-      .required = d->required,
-      .nrequired = d->nrequired,
-      .progress = progress_step(c, label, stat(path, &fst) == 0 ? fst.st_size : 0, c->size)};
+  csv_read_opts ro = {.display_name = path,
+                      .required = d->required,
+                      .nrequired = d->nrequired,
+                      .progress = progress_step(c, label, size > 0 ? size : 0, c->size)};
   int rc = csv_read_table(c->comm, path, &ro, rows, &rejects, &st, err);
   if (rc != ATH_OK) return rc;
   double t1 = ath_now();

@@ -104,17 +104,20 @@ static int run_parquet_job(void *arg, ath_error *err) {
   return rc;
 }
 
-void pipeline_note_input(pipeline_ctx *c, const char *table, const char *path) {
+int64_t pipeline_note_input(pipeline_ctx *c, const char *table, const char *path) {
   for (int i = 0; i < c->ninputs; i++)
-    if (strcmp(c->inputs[i].table, table) == 0 && strcmp(c->inputs[i].path, path) == 0) return;
-  if (c->ninputs == MAX_INPUTS) return;
+    if (strcmp(c->inputs[i].table, table) == 0 && strcmp(c->inputs[i].path, path) == 0)
+      return c->inputs[i].size;
+  struct stat sb;
+  bool ok = stat(path, &sb) == 0;
+  int64_t size = ok ? (int64_t)sb.st_size : -1;
+  if (c->ninputs == MAX_INPUTS) return size;
   pipeline_input *in = &c->inputs[c->ninputs++];
   snprintf(in->table, sizeof in->table, "%s", table);
   snprintf(in->path, sizeof in->path, "%s", path);
-  struct stat sb;
-  bool ok = stat(path, &sb) == 0;
-  in->size = ok ? (int64_t)sb.st_size : -1;
+  in->size = size;
   in->mtime = ok ? (int64_t)sb.st_mtime : -1;
+  return size;
 }
 
 /* The inputs of a table being written: its own, a silver reject table's base table's, and for
