@@ -13,6 +13,7 @@ typedef enum opt_id {
   O_FORMATS,
   O_COMPRESSION,
   O_ZSTD_LEVEL,
+  O_HDF5_IO,
   O_MAX_REJECT,
   O_PROGRESS,
   O_METRICS,
@@ -123,6 +124,9 @@ static const opt_spec options[] = {
     {O_COMPRESSION, "parquet-compression", 0, "CODEC", OPTS_WRITE,
      "zstd (default), snappy or none"},
     {O_ZSTD_LEVEL, "zstd-level", 0, "N", OPTS_WRITE, "zstd level, 1..22 (default 1: fast)"},
+    {O_HDF5_IO, "hdf5-io", 0, "MODE", OPTS_WRITE,
+     "direct (default: large HDF5 writes bypass the page cache where the file system allows "
+     "O_DIRECT) or buffered"},
     {O_MAX_REJECT, "max-reject-fraction", 0, "F", OPTS_REJECTS,
      "fail with exit code 3 when more than this fraction of a file's records is rejected "
      "(default 0.05)"},
@@ -252,6 +256,12 @@ static int apply(const opt_spec *o, const char *v, cli_args *a, ath_error *err) 
     break;
   case O_ZSTD_LEVEL:
     if ((rc = parse_int(o->name, v, 1, 22, &n, err)) == ATH_OK) p->pq.zstd_level = (int)n;
+    break;
+  case O_HDF5_IO:
+    if (strcmp(v, "direct") == 0 || strcmp(v, "buffered") == 0)
+      p->hdf5_buffered = v[0] == 'b';
+    else
+      rc = ath_fail(err, ATH_EUSAGE, "--hdf5-io: '%s' is not direct or buffered", v);
     break;
   case O_MAX_REJECT:
     rc = parse_double(o->name, v, 0, 1, &p->max_reject_fraction, err);

@@ -67,6 +67,15 @@ typedef struct h5_io {
   /* A string column's offsets are int32 in the file when its bytes (all ranks) are below this,
    * else int64 (0: 2^31, the int32 limit; SPEC §5). Tests set it low to write int64 ones. */
   int64_t int32_offsets_below;
+  /* Writes: every byte through MPI-IO's buffered writes. Otherwise (the default) a rank writes
+   * the 4 KiB-aligned middle of each of its shares of a dataset (where it is 1 MiB or more) with
+   * direct I/O, where the file system accepts O_DIRECT. */
+  bool buffered;
+  /* Bytes per direct write, a multiple of 4096 (0: 4 MiB); a share's middle goes direct when it
+   * is at least this or 1 MiB, whichever is less. Tests set 4096 to go direct on small data. */
+  size_t direct_chunk;
+  /* Where not NULL, the bytes this rank wrote with direct I/O are added to it. */
+  int64_t *direct_bytes;
 } h5_io;
 
 #define H5_PIECE_BYTES_DEFAULT ((size_t)1 << 30)

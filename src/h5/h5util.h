@@ -22,6 +22,8 @@ typedef struct h5where {
   ath_error *err;
   size_t piece;        /* largest bytes per read or write call (h5_io.piece_bytes) */
   int64_t int32_below; /* h5_io.int32_offsets_below, resolved (writes only) */
+  bool direct;         /* writes: !h5_io.buffered, and the rest of h5_io's direct settings */
+  int64_t direct_chunk, direct_min, *direct_bytes;
 } h5where;
 
 /* The piece size of io (NULL or 0: H5_PIECE_BYTES_DEFAULT). */

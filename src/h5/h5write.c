@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* O_DIRECT */
 /* h5_write_table: the writer of the layout described in h5table.h (rank 0 creates the file with
  * serial HDF5, every rank writes its raw data with independent MPI-IO). */
 #include "h5/h5table.h"
@@ -5,6 +6,7 @@
 #include "h5/h5util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -15,6 +17,11 @@
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the HDF5 table writer assumes a little-endian host"
 #endif
+
+/* Direct I/O: the middle of a rank's share of a dataset, from the first to the last DIRECT_ALIGN
+ * boundary inside it, goes straight to the device in writes of h5where.direct_chunk bytes from
+ * an aligned bounce buffer; shares whose middle is under direct_min go through MPI-IO alone. */
+#define DIRECT_ALIGN 4096
 
 /* What every rank knows about every rank's share, from one MPI_Allgather. */
 typedef struct layout {
@@ -334,60 +341,125 @@ static int create_file_isolated(const batch *b, const layout *lay, const char *c
   return ATH_OK;
 }
 
-/* Writes n file bytes at file offset `off` from p, in pieces MPI's int counts can hold. With
- * `add` not 0, p holds int64s and `add` is added to each on the way; with `narrow`, p holds
- * int64s and the file gets them (plus `add`) as int32s (n/4 of them). */
-static int write_at(MPI_File fh, int64_t off, const void *p, int64_t n, int64_t add, bool narrow,
-                    const char *object, const h5where *w) {
-  size_t piece = w->piece;
-  bool copy = add || narrow;
-  if (copy) piece = piece < ((size_t)1 << 20) ? piece : (size_t)1 << 20; /* stays in cache */
-  piece -= piece % 8;
-  if (piece == 0) piece = 8;
-  void *tmp = copy ? xmalloc(piece) : NULL;
-  int rc = ATH_OK;
-  for (int64_t lo = 0; lo < n && rc == ATH_OK; lo += (int64_t)piece) {
-    int64_t m = n - lo < (int64_t)piece ? n - lo : (int64_t)piece;
-    const void *src = (const char *)p + lo;
-    if (narrow) {
-      const int64_t *in = (const int64_t *)p + lo / 4;
-      int32_t *out = tmp;
-      for (int64_t i = 0; i < m / 4; i++)
-        out[i] = (int32_t)(in[i] + add);
-      src = tmp;
-    } else if (add) {
-      const int64_t *in = src;
-      int64_t *out = tmp;
-      for (int64_t i = 0; i < m / 8; i++)
-        out[i] = in[i] + add;
-      src = tmp;
+/* The file bytes [lo, lo + m) of share d (counted from the share's first byte) into dst: its
+ * buffer as it is, or, for string offsets, each int64 plus d->add (as an int32 when narrow). */
+static void share_bytes(const pending *d, int64_t lo, int64_t m, char *dst) {
+  if (!d->add && !d->narrow) {
+    memcpy(dst, (const char *)d->buf + lo, (size_t)m);
+    return;
+  }
+  const int64_t *in = d->buf;
+  int64_t e = (int64_t)d->elem, i = lo / e, skip = lo % e;
+  while (m > 0) {
+    union {
+      int64_t v;
+      int32_t w;
+      char b[8];
+    } u;
+    if (d->narrow)
+      u.w = (int32_t)(in[i] + d->add);
+    else
+      u.v = in[i] + d->add;
+    int64_t take = e - skip < m ? e - skip : m;
+    memcpy(dst, u.b + skip, (size_t)take);
+    dst += take;
+    m -= take;
+    skip = 0;
+    i++;
+  }
+}
+
+/* Where a rank writes its raw data: an MPI-IO handle, and, where the file system takes it, a
+ * second descriptor opened with O_DIRECT (-1 otherwise) with an aligned bounce buffer. */
+typedef struct sink {
+  MPI_File fh;
+  int dfd;
+  char *bounce; /* direct_chunk bytes, DIRECT_ALIGN-aligned */
+  char *tmp;    /* 1 MiB for converted buffered pieces */
+} sink;
+
+static int write_failed(const char *object, const char *why, const h5where *w) {
+  return ath_fail(w->err, ATH_ERR, "%s: %s: write failed (rank %d): %s", w->path, object, w->rank,
+                  why);
+}
+
+/* File bytes [lo, hi) of share d at file offset off + lo, through MPI-IO, in pieces MPI's int
+ * counts can hold (converted pieces go through s->tmp, 1 MiB at a time). */
+static int put_buffered(sink *s, const pending *d, int64_t off, int64_t lo, int64_t hi,
+                        const char *object, const h5where *w) {
+  bool copy = d->add || d->narrow;
+  int64_t piece = (int64_t)w->piece;
+  if (copy && piece > ((int64_t)1 << 20)) piece = (int64_t)1 << 20; /* stays in cache */
+  for (; lo < hi; lo += piece) {
+    int64_t m = hi - lo < piece ? hi - lo : piece;
+    const void *src = (const char *)d->buf + lo;
+    if (copy) {
+      share_bytes(d, lo, m, s->tmp);
+      src = s->tmp;
     }
     MPI_Status st;
-    int mrc = MPI_File_write_at(fh, (MPI_Offset)(off + lo), src, (int)m, MPI_BYTE, &st);
+    int mrc = MPI_File_write_at(s->fh, (MPI_Offset)(off + lo), src, (int)m, MPI_BYTE, &st);
     int done = 0;
     if (mrc == MPI_SUCCESS) MPI_Get_count(&st, MPI_BYTE, &done);
     if (mrc != MPI_SUCCESS || done != (int)m) {
       char why[MPI_MAX_ERROR_STRING] = "short write";
       int len;
       if (mrc != MPI_SUCCESS) MPI_Error_string(mrc, why, &len);
-      rc = ath_fail(w->err, ATH_ERR, "%s: %s: write failed (rank %d): %s", w->path, object, w->rank,
-                    why);
+      return write_failed(object, why, w);
     }
   }
-  free(tmp);
+  return ATH_OK;
+}
+
+/* File bytes [lo, hi) of share d at file offset off + lo (both aligned) with direct I/O, through
+ * the bounce buffer. Returns ATH_OK, ATH_ERR, or 1 when the file system refuses direct I/O
+ * before anything was written (the caller falls back to put_buffered). */
+static int put_direct(sink *s, const pending *d, int64_t off, int64_t lo, int64_t hi,
+                      const char *object, const h5where *w) {
+  for (bool first = true; lo < hi; first = false) {
+    int64_t m = hi - lo < w->direct_chunk ? hi - lo : w->direct_chunk;
+    share_bytes(d, lo, m, s->bounce);
+    for (int64_t done = 0; done < m;) {
+      ssize_t k = pwrite(s->dfd, s->bounce + done, (size_t)(m - done), (off_t)(off + lo + done));
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0 && errno == EINVAL && first && done == 0) return 1;
+      if (k <= 0) return write_failed(object, k < 0 ? strerror(errno) : "short write", w);
+      done += k;
+    }
+    if (w->direct_bytes) *w->direct_bytes += m;
+    lo += m;
+  }
+  return ATH_OK;
+}
+
+/* Writes share d: its DIRECT_ALIGN-aligned middle with direct I/O where s has it and the
+ * middle is large enough, the rest (or all) through MPI-IO. */
+static int write_share(sink *s, const pending *d, const char *object, const h5where *w) {
+  int64_t off = d->offset + d->start * (int64_t)d->elem, n = d->count * (int64_t)d->elem;
+  int64_t a = (off + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN - off;
+  int64_t b = (off + n) / DIRECT_ALIGN * DIRECT_ALIGN - off;
+  if (s->dfd < 0 || b - a < w->direct_min) return put_buffered(s, d, off, 0, n, object, w);
+  int rc = put_buffered(s, d, off, 0, a, object, w);
+  if (rc == ATH_OK) rc = put_direct(s, d, off, a, b, object, w);
+  if (rc == 1) { /* no direct I/O here after all */
+    close(s->dfd);
+    s->dfd = -1;
+    rc = put_buffered(s, d, off, a, b, object, w);
+  }
+  if (rc == ATH_OK) rc = put_buffered(s, d, off, b, n, object, w);
   return rc;
 }
 
-/* This rank's raw data of every dataset, with independent MPI-IO on its own handle (no
+/* This rank's raw data of every dataset, with independent I/O on its own handles (no
  * collective call: a failure stops this rank only, and the ranks agree afterwards). The side
- * job runs before the data on odd ranks and after it on even ones: the kernel serialises writes
- * to one file, so while one rank copies its data into the file another does its side job. */
+ * job runs before the data on odd ranks and after it on even ones, so that while one rank
+ * copies its data into the file another does its side job. */
 static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
   if (side && w->rank % 2 == 1) side->status = side->run(side->arg, side->err);
-  MPI_File fh = MPI_FILE_NULL;
+  sink s = {.fh = MPI_FILE_NULL, .dfd = -1, .tmp = xmalloc((size_t)1 << 20)};
   char path[4200];
   snprintf(path, sizeof path, "%s", w->path);
-  int mrc = MPI_File_open(MPI_COMM_SELF, path, MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+  int mrc = MPI_File_open(MPI_COMM_SELF, path, MPI_MODE_WRONLY, MPI_INFO_NULL, &s.fh);
   int rc = ATH_OK;
   if (mrc != MPI_SUCCESS) {
     char why[MPI_MAX_ERROR_STRING];
@@ -396,16 +468,28 @@ static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
     rc = ath_fail(w->err, ATH_ERR, "%s: open for writing failed (rank %d): %s", w->path, w->rank,
                   why);
   }
+  if (rc == ATH_OK && w->direct) {
+    s.dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (s.dfd >= 0 &&
+        posix_memalign((void **)&s.bounce, DIRECT_ALIGN, (size_t)w->direct_chunk) != 0) {
+      close(s.dfd);
+      s.dfd = -1;
+    }
+  }
   for (int i = 0; i < pl->nds && rc == ATH_OK; i++) {
     const pending *d = &pl->ds[i];
     if (d->count <= 0) continue;
     char object[300];
     snprintf(object, sizeof object, "%s%s/%s", d->group[0] ? "/" : "", d->group, d->name);
-    rc = write_at(fh, d->offset + d->start * (int64_t)d->elem, d->buf, d->count * (int64_t)d->elem,
-                  d->add, d->narrow, object, w);
+    rc = write_share(&s, d, object, w);
   }
-  if (fh != MPI_FILE_NULL && MPI_File_close(&fh) != MPI_SUCCESS && rc == ATH_OK)
+  if (s.dfd >= 0 && close(s.dfd) != 0 && rc == ATH_OK)
+    rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d): %s", w->path, w->rank,
+                  strerror(errno));
+  if (s.fh != MPI_FILE_NULL && MPI_File_close(&s.fh) != MPI_SUCCESS && rc == ATH_OK)
     rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d)", w->path, w->rank);
+  free(s.bounce);
+  free(s.tmp);
   if (side && w->rank % 2 == 0) side->status = side->run(side->arg, side->err);
   return rc;
 }
@@ -439,11 +523,16 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         h5_side_job *side, const h5_io *io, ath_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ath_error mine = {0};
-  h5where w = {.path = path,
-               .err = &mine,
-               .piece = h5u_piece(io),
-               .int32_below =
-                   io && io->int32_offsets_below ? io->int32_offsets_below : (int64_t)1 << 31};
+  h5where w = {
+      .path = path,
+      .err = &mine,
+      .piece = h5u_piece(io),
+      .int32_below = io && io->int32_offsets_below ? io->int32_offsets_below : (int64_t)1 << 31,
+      .direct = !(io && io->buffered),
+      .direct_chunk = io && io->direct_chunk ? (int64_t)io->direct_chunk : (int64_t)4 << 20,
+      .direct_bytes = io ? io->direct_bytes : NULL};
+  w.direct_min = w.direct_chunk < ((int64_t)1 << 20) ? w.direct_chunk : (int64_t)1 << 20;
+  if (w.direct_chunk % DIRECT_ALIGN) w.direct = false;
   MPI_Comm_rank(comm, &w.rank);
   layout lay = {0};
   int rc = ath_agree(comm, check_local(local, &w), &mine);

@@ -52,6 +52,7 @@ typedef struct pipeline_opts {
   const char *source; /* folder or http(s)/file URL holding the two CSV files */
   bool parquet;       /* --formats */
   bool hdf5;
+  bool hdf5_buffered; /* --hdf5-io buffered */
   pq_options pq;
   double max_reject_fraction;
   progress_mode progress;

@@ -157,15 +157,16 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
     snprintf(path, sizeof path, "%s/%s.h5", t.tmp_dir, table);
     const char *keys[] = {"layer", "table"}, *vals[] = {layer, table};
     h5_side_job side = {.run = run_parquet_job, .arg = &pj, .err = &local_err};
+    h5_io io = {.buffered = c->o->hdf5_buffered};
     /* Every rank must take part in a collective write, even after a local Parquet failure. */
     int hrc = ATH_OK;
     if (together) {
-      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, &side, NULL, &local_err);
+      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, &side, &io, &local_err);
       rc = side.status;
     } else if (!single_writer) {
-      hrc = h5_write_table(c->comm, path, mine, keys, vals, 2, &local_err);
+      hrc = h5_write_table_with(c->comm, path, mine, keys, vals, 2, NULL, &io, &local_err);
     } else if (c->rank == 0) {
-      hrc = h5_write_table(MPI_COMM_SELF, path, mine, keys, vals, 2, &local_err);
+      hrc = h5_write_table_with(MPI_COMM_SELF, path, mine, keys, vals, 2, NULL, &io, &local_err);
     }
     if (rc == ATH_OK) rc = hrc;
   }

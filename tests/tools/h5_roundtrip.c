@@ -1,11 +1,14 @@
-/* h5_roundtrip DIR [--seed S] [--piece BYTES]
+/* h5_roundtrip DIR [--seed S] [--piece BYTES] [--rows-max N] [--direct-chunk BYTES]
+ *                  [--io direct|buffered]
  *   Every rank builds a deterministic random batch (every column type, nulls, empty strings,
  *   NUL bytes, non-ASCII text; rank 1 has no rows), writes DIR/table.h5 with h5_write_table,
  *   reads it back with h5_read_table on all ranks, on all ranks but the last (a different rank
  *   count) and on each rank alone, and checks every row and h5_read_info. It does the same for
  *   a table with no rows (DIR/empty.h5), checks that errors come back the same on every rank,
  *   and rank 0 writes the expected rows as escaped text (DIR/<table>.tsv) and the rows per
- *   writing rank (DIR/<table>.parts) for tests/integration/h5_check.py.
+ *   writing rank (DIR/<table>.parts) for tests/integration/h5_check.py. A rank has up to N rows
+ *   (default 200); --direct-chunk and --io set h5_io's direct-I/O settings, and the last line
+ *   says how many bytes went direct.
  * h5_roundtrip DIR --read NAME
  *   Reads DIR/NAME.h5 written by an earlier run (any rank count) on all ranks; each rank dumps
  *   its rows to DIR/NAME.read<rank> (rank 0 with the header line).
@@ -25,7 +28,9 @@
 #include <string.h>
 
 static int rank, nranks, failures;
-static h5_io io; /* --piece BYTES: many pieces on small data */
+static h5_io io;               /* --piece BYTES: many pieces on small data; --direct-chunk, --io */
+static int64_t rows_max = 200; /* --rows-max N: up to N rows per rank */
+static int64_t direct_bytes;   /* written with direct I/O by this rank */
 
 #define EXPECT(cond, ...)                                                                          \
   do {                                                                                             \
@@ -111,7 +116,7 @@ static void random_value(column *c, uint64_t *s) {
 /* The rows rank r of n writes: rank 1 has none, the others 1..200. */
 static int64_t rows_of(int r, uint64_t seed) {
   uint64_t s = seed * 1000003u + (uint64_t)r;
-  return r == 1 ? 0 : 1 + (int64_t)(rng_next(&s) % 200);
+  return r == 1 ? 0 : 1 + (int64_t)(rng_next(&s) % (uint64_t)rows_max);
 }
 
 /* Appends rank r's deterministic rows to b. */
@@ -391,8 +396,9 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
   if (argc < 2) {
     if (rank == 0)
-      fprintf(stderr,
-              "usage: h5_roundtrip DIR [--seed S] [--piece BYTES] [--read NAME] [--big-mib M]\n");
+      fprintf(stderr, "usage: h5_roundtrip DIR [--seed S] [--piece BYTES] [--rows-max N] "
+                      "[--direct-chunk BYTES]\n"
+                      "                    [--io direct|buffered] [--read NAME] [--big-mib M]\n");
     MPI_Finalize();
     return 2;
   }
@@ -405,7 +411,11 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--piece") == 0) io.piece_bytes = strtoull(argv[i + 1], NULL, 10);
     if (strcmp(argv[i], "--big-mib") == 0) big_mib = strtoll(argv[i + 1], NULL, 10);
     if (strcmp(argv[i], "--read") == 0) read_name = argv[i + 1];
+    if (strcmp(argv[i], "--rows-max") == 0) rows_max = strtoll(argv[i + 1], NULL, 10);
+    if (strcmp(argv[i], "--direct-chunk") == 0) io.direct_chunk = strtoull(argv[i + 1], NULL, 10);
+    if (strcmp(argv[i], "--io") == 0) io.buffered = strcmp(argv[i + 1], "buffered") == 0;
   }
+  io.direct_bytes = &direct_bytes;
   if (big_mib > 0) {
     big(dir, big_mib);
   } else if (read_name) {
@@ -425,7 +435,11 @@ int main(int argc, char **argv) {
   }
   int total = 0;
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) printf("h5_roundtrip: %d ranks, %d failures\n", nranks, total);
+  int64_t direct_all = 0;
+  MPI_Allreduce(&direct_bytes, &direct_all, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  if (rank == 0)
+    printf("h5_roundtrip: %d ranks, %d failures, %" PRId64 " bytes written direct\n", nranks, total,
+           direct_all);
   MPI_Finalize();
   return total ? 1 : 0;
 }
