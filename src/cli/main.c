@@ -7,6 +7,7 @@
 #include "pipeline/progress.h"
 #include "core/status.h"
 #include "gen/gen.h"
+#include "h5/h5table.h"
 #include "kafka/mock.h"
 #include "kafka/topics.h"
 #include "pipeline/pipeline.h"
@@ -224,6 +225,7 @@ static const command *find_command(const char *name) {
 /* Runs an MPI command: errors come back from MPI (MPI_ERRORS_RETURN), every rank agrees on
  * the outcome, rank 0 prints the message. */
 static int run_mpi(const command *cmd, cli_args *a, int *argc, char ***argv) {
+  h5_helper_start(); /* while the process is small, and before MPI_Init */
   MPI_Init(argc, argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank;

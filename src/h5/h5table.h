@@ -98,6 +98,17 @@ int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         const char *const *attr_keys, const char *const *attr_values, int nattrs,
                         h5_side_job *side, const h5_io *io, ath_error *err);
 
+/* Starts the helper process that creates HDF5 files for this process (rank 0 of a write creates
+ * the file in a process of its own, so that a failed HDF5 metadata write cannot take it down).
+ * Call it first thing, before MPI_Init and before the process holds much memory: without it,
+ * each file is created by forking the caller, which costs page-table copies and copy-on-write
+ * faults in proportion to the caller's size. Not thread-safe; idempotent. Returns 0, or -1
+ * when no helper runs (ATHLETE_H5_HELPER=0 in the environment, or fork failed): files are then
+ * created by forking, with the same result. */
+int h5_helper_start(void);
+/* Files the helper has created so far in this process (for tests). */
+long h5_helper_files(void);
+
 /* Collective: reads a table written by h5_write_table with any number of ranks; rank r of n
  * gets rows [r*N/n, (r+1)*N/n) as a new batch (caller frees with batch_free). On failure
  * *out is NULL on every rank. */

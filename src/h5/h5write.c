@@ -7,9 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -294,6 +297,281 @@ static bool pipe_io(bool write_it, int fd, void *p, size_t n) {
   return true;
 }
 
+/* The file-creation helper. create_file runs in a process of its own (see create_file_isolated);
+ * forking rank 0 itself for that, once per file, is costly when rank 0 holds gigabytes: the fork
+ * copies its page tables and every page rank 0 writes afterwards takes a copy-on-write fault.
+ * So h5_helper_start, called before the process grows (and before MPI_Init, so the helper holds
+ * none of MPI's connections), forks a small helper that creates files on request: rank 0 sends
+ * it the file's description (path, attributes, schema, datasets) through a pipe and reads back
+ * what the forked child would have written. The helper leaves after its first failure (HDF5
+ * may be in no state to go on) or when rank 0's end of the pipe closes; rank 0 then forks
+ * for itself, as without a helper. */
+static struct {
+  pid_t pid; /* 0: no helper */
+  int req, rep;
+  long files;
+} helper;
+
+/* A growing byte buffer for the request. */
+typedef struct wbuf {
+  char *p;
+  size_t n, cap;
+} wbuf;
+
+static void put(wbuf *o, const void *p, size_t n) {
+  grow_array((void **)&o->p, &o->cap, o->n + n, 1);
+  memcpy(o->p + o->n, p, n);
+  o->n += n;
+}
+
+static void put_i64(wbuf *o, int64_t v) {
+  put(o, &v, sizeof v);
+}
+
+static void put_str(wbuf *o, const char *s) {
+  int64_t n = (int64_t)strlen(s);
+  put_i64(o, n);
+  put(o, s, (size_t)n + 1);
+}
+
+/* Reads from a request; a malformed one sets bad and yields zeros / "". */
+typedef struct rbuf {
+  const char *p;
+  size_t n, at;
+  bool bad;
+} rbuf;
+
+static const void *take(rbuf *in, size_t n) {
+  if (in->bad || n > in->n - in->at) {
+    in->bad = true;
+    return NULL;
+  }
+  in->at += n;
+  return in->p + in->at - n;
+}
+
+static int64_t take_i64(rbuf *in) {
+  int64_t v = 0;
+  const void *p = take(in, sizeof v);
+  if (p) memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static const char *take_str(rbuf *in) {
+  int64_t n = take_i64(in);
+  const char *s = n >= 0 && (uint64_t)n < in->n ? take(in, (size_t)n + 1) : NULL;
+  if (!s || s[n] != '\0') {
+    in->bad = true;
+    return "";
+  }
+  return s;
+}
+
+/* File types travel as codes: hid_t values are the library's, per process. */
+static int64_t ftype_code(hid_t t) {
+  return t == H5T_STD_I32LE ? 1 : t == H5T_STD_U8LE ? 2 : t == H5T_IEEE_F64LE ? 3 : 0;
+}
+
+static hid_t ftype_of(int64_t code) {
+  return code == 1   ? H5T_STD_I32LE
+         : code == 2 ? H5T_STD_U8LE
+         : code == 3 ? H5T_IEEE_F64LE
+                     : H5T_STD_I64LE;
+}
+
+/* The request for create_file(b, lay, keys, values, nattrs, pl, w). */
+static void encode_request(wbuf *o, const batch *b, const layout *lay, const char *const *keys,
+                           const char *const *values, int nattrs, const plan *pl,
+                           const h5where *w) {
+  put_i64(o, 0); /* length, filled below */
+  put_str(o, w->path);
+  put_i64(o, w->rank);
+  put_i64(o, lay->total_rows);
+  put_i64(o, nattrs);
+  for (int i = 0; i < nattrs; i++) {
+    put_str(o, keys[i]);
+    put_str(o, values[i]);
+  }
+  put_i64(o, b->ncols);
+  for (int i = 0; i < b->ncols; i++) {
+    put_str(o, b->cols[i].name);
+    put_i64(o, b->cols[i].type);
+    put_i64(o, b->cols[i].nullable);
+  }
+  put_i64(o, pl->nds);
+  for (int i = 0; i < pl->nds; i++) {
+    put_str(o, pl->ds[i].group);
+    put_str(o, pl->ds[i].name);
+    put_i64(o, ftype_code(pl->ds[i].ftype));
+    put_i64(o, pl->ds[i].total);
+  }
+  int64_t len = (int64_t)(o->n - sizeof len);
+  memcpy(o->p, &len, sizeof len);
+}
+
+/* Decodes a request and runs create_file; the reply is the status, the message and every
+ * dataset's offset (as the forked child writes them). Returns the status. */
+static int serve_request(rbuf *in, int fd) {
+  ath_error err = {0};
+  h5where w = {.err = &err};
+  w.path = take_str(in);
+  w.rank = (int)take_i64(in);
+  layout lay = {.total_rows = take_i64(in)};
+  int64_t nattrs = take_i64(in);
+  if (nattrs < 0 || (uint64_t)nattrs > in->n) in->bad = true, nattrs = 0;
+  const char **keys = xcalloc((size_t)nattrs + 1, sizeof *keys);
+  const char **values = xcalloc((size_t)nattrs + 1, sizeof *values);
+  for (int64_t i = 0; i < nattrs; i++) {
+    keys[i] = take_str(in);
+    values[i] = take_str(in);
+  }
+  batch b = {.ncols = (int)take_i64(in)};
+  if (b.ncols < 0 || (uint64_t)b.ncols > in->n) in->bad = true, b.ncols = 0;
+  b.cols = xcalloc((size_t)b.ncols + 1, sizeof *b.cols);
+  for (int i = 0; i < b.ncols; i++) {
+    b.cols[i].name = (char *)take_str(in);
+    b.cols[i].type = (col_type)take_i64(in);
+    b.cols[i].nullable = take_i64(in) != 0;
+  }
+  plan pl = {.nds = (int)take_i64(in)};
+  if (pl.nds < 0 || (uint64_t)pl.nds > in->n) in->bad = true, pl.nds = 0;
+  pl.ds = xcalloc((size_t)pl.nds + 1, sizeof *pl.ds);
+  for (int i = 0; i < pl.nds; i++) {
+    snprintf(pl.ds[i].group, sizeof pl.ds[i].group, "%s", take_str(in));
+    snprintf(pl.ds[i].name, sizeof pl.ds[i].name, "%s", take_str(in));
+    pl.ds[i].ftype = ftype_of(take_i64(in));
+    pl.ds[i].total = take_i64(in);
+    pl.ds[i].offset = -1;
+  }
+  int32_t st = in->bad ? ath_fail(&err, ATH_ERR, "%s: malformed request to the HDF5 helper", w.path)
+                       : create_file(&b, &lay, keys, values, (int)nattrs, &pl, &w);
+  bool ok = pipe_io(true, fd, &st, sizeof st) && pipe_io(true, fd, err.msg, sizeof err.msg);
+  for (int i = 0; ok && i < pl.nds; i++)
+    ok = pipe_io(true, fd, &pl.ds[i].offset, sizeof pl.ds[i].offset);
+  free(keys);
+  free(values);
+  free(b.cols);
+  free(pl.ds);
+  return ok ? st : ATH_ERR;
+}
+
+/* The helper's life: one request after another until end of input or a failure. */
+static void serve(int req, int rep) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  for (;;) {
+    int64_t len;
+    if (!pipe_io(false, req, &len, sizeof len) || len < 0 || len > ((int64_t)1 << 30)) _exit(0);
+    char *p = xmalloc((size_t)len + 1);
+    if (!pipe_io(false, req, p, (size_t)len)) _exit(0);
+    rbuf in = {.p = p, .n = (size_t)len};
+    int st = serve_request(&in, rep);
+    free(p);
+    if (st != ATH_OK) _exit(1);
+  }
+}
+
+int h5_helper_start(void) {
+  if (helper.pid > 0) return 0;
+  const char *off = getenv("ATHLETE_H5_HELPER");
+  if (off && strcmp(off, "0") == 0) return -1;
+  int req[2], rep[2];
+  if (pipe2(req, O_CLOEXEC) != 0) return -1;
+  if (pipe2(rep, O_CLOEXEC) != 0) {
+    close(req[0]);
+    close(req[1]);
+    return -1;
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(req[0]), close(req[1]), close(rep[0]), close(rep[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(req[1]);
+    close(rep[0]);
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; null >= 0 && fd <= 2; fd++)
+      dup2(null, fd); /* the helper prints nothing and holds no one's terminal or pipe */
+    serve(req[0], rep[1]);
+  }
+  close(req[0]);
+  close(rep[1]);
+  helper.pid = pid, helper.req = req[1], helper.rep = rep[0];
+  return 0;
+}
+
+long h5_helper_files(void) {
+  return helper.files;
+}
+
+/* Ends the helper after a failure to reach it: closes the pipes and reaps it. Returns its wait
+ * status. */
+static int helper_stop(void) {
+  close(helper.req);
+  close(helper.rep);
+  int wst = 0;
+  while (waitpid(helper.pid, &wst, 0) < 0 && errno == EINTR) {
+  }
+  helper.pid = 0;
+  return wst;
+}
+
+#define HELPER_GONE 2 /* create_file_by_helper: no helper to take the request */
+
+/* Writes the request with SIGPIPE blocked (a helper that has gone away must not kill rank 0);
+ * false when the helper no longer reads. */
+static bool send_request(const wbuf *o) {
+  sigset_t pipe_sig, old;
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
+  bool ok = pipe_io(true, helper.req, o->p, o->n);
+  if (!ok && errno == EPIPE) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_sig, NULL, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return ok;
+}
+
+/* create_file_isolated through the helper. Returns the status, or HELPER_GONE when the helper
+ * could not be reached (the caller forks instead). */
+static int create_file_by_helper(const batch *b, const layout *lay, const char *const *keys,
+                                 const char *const *values, int nattrs, plan *pl,
+                                 const h5where *w) {
+  wbuf o = {0};
+  encode_request(&o, b, lay, keys, values, nattrs, pl, w);
+  bool sent = send_request(&o);
+  free(o.p);
+  if (!sent) {
+    helper_stop();
+    return HELPER_GONE;
+  }
+  int32_t st = ATH_ERR;
+  char msg[ATH_ERRMSG_MAX] = "";
+  bool ok =
+      pipe_io(false, helper.rep, &st, sizeof st) && pipe_io(false, helper.rep, msg, sizeof msg);
+  for (int i = 0; ok && i < pl->nds; i++)
+    ok = pipe_io(false, helper.rep, &pl->ds[i].offset, sizeof pl->ds[i].offset);
+  msg[sizeof msg - 1] = '\0';
+  if (!ok) {
+    int wst = helper_stop();
+    if (WIFSIGNALED(wst))
+      return ath_fail(w->err, ATH_ERR,
+                      "%s: HDF5 crashed (signal %d) while creating the file (rank %d)", w->path,
+                      WTERMSIG(wst), w->rank);
+    return ath_fail(w->err, ATH_ERR, "%s: creating the file failed (rank %d)", w->path, w->rank);
+  }
+  if (st != ATH_OK) {
+    helper_stop(); /* it leaves after a failure */
+    return ath_fail(w->err, st, "%s", msg);
+  }
+  helper.files++;
+  return ATH_OK;
+}
+
 /* create_file in a child process. HDF5 1.10 cannot recover from a failed write at H5Fclose:
  * the file's state is freed half-way, and the library crashes when it terminates (or when the
  * close is retried). So rank 0 forks, the child creates and closes the file and reports its
@@ -301,6 +579,10 @@ static bool pipe_io(bool write_it, int fd, void *p, size_t n) {
  * HDF5 does after an I/O error, it does in the child. The child makes no MPI call. */
 static int create_file_isolated(const batch *b, const layout *lay, const char *const *keys,
                                 const char *const *values, int nattrs, plan *pl, const h5where *w) {
+  if (helper.pid > 0) {
+    int rc = create_file_by_helper(b, lay, keys, values, nattrs, pl, w);
+    if (rc != HELPER_GONE) return rc;
+  }
   int fds[2];
   if (pipe(fds) != 0)
     return ath_fail(w->err, ATH_ERR, "%s: pipe: %s (rank %d)", w->path, strerror(errno), w->rank);

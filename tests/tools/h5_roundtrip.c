@@ -8,7 +8,8 @@
  *   and rank 0 writes the expected rows as escaped text (DIR/<table>.tsv) and the rows per
  *   writing rank (DIR/<table>.parts) for tests/integration/h5_check.py. A rank has up to N rows
  *   (default 200); --direct-chunk and --io set h5_io's direct-I/O settings, and the last line
- *   says how many bytes went direct.
+ *   says how many bytes went direct and how many files the helper process created (none with
+ *   ATHLETE_H5_HELPER=0).
  * h5_roundtrip DIR --read NAME
  *   Reads DIR/NAME.h5 written by an earlier run (any rank count) on all ranks; each rank dumps
  *   its rows to DIR/NAME.read<rank> (rank 0 with the header line).
@@ -391,6 +392,7 @@ static void big(const char *dir, int64_t mib) {
 }
 
 int main(int argc, char **argv) {
+  h5_helper_start(); /* as athlete does (ATHLETE_H5_HELPER=0: files are created by forking) */
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
@@ -437,9 +439,12 @@ int main(int argc, char **argv) {
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   int64_t direct_all = 0;
   MPI_Allreduce(&direct_bytes, &direct_all, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  long helper_files = h5_helper_files(), helper_all = 0;
+  MPI_Allreduce(&helper_files, &helper_all, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
   if (rank == 0)
-    printf("h5_roundtrip: %d ranks, %d failures, %" PRId64 " bytes written direct\n", nranks, total,
-           direct_all);
+    printf("h5_roundtrip: %d ranks, %d failures, %" PRId64 " bytes written direct, %ld files "
+           "created by the helper\n",
+           nranks, total, direct_all, helper_all);
   MPI_Finalize();
   return total ? 1 : 0;
 }

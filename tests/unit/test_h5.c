@@ -8,8 +8,13 @@
 #include "h5/h5table.h"
 #include "h5/h5util.h" /* plain HDF5 calls to damage files on purpose */
 
+#include <dirent.h>
 #include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* A small table: a nullable string, a non-null int64, a nullable double, a bool. */
 static batch *small_batch(int64_t rows) {
@@ -283,4 +288,87 @@ TEST(h5_wrong_dataset_length) {
   CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_ERR);
   CHECK(strstr(err.msg, "/id/values: 4 elements, expected 9") != NULL);
   batch_free(got);
+}
+
+/* The pid of this process's only child running this program (the helper; MPI's singleton
+ * start leaves an orted child too), -1 when there is none, -2 when there are several. */
+static pid_t only_child(void) {
+  char self[64] = "", want[80];
+  FILE *me = fopen("/proc/self/stat", "r");
+  if (me && fscanf(me, "%*d %63s", self) != 1) self[0] = '\0';
+  if (me) fclose(me);
+  snprintf(want, sizeof want, "%s ", self); /* "(comm) " */
+  pid_t found = -1;
+  DIR *d = opendir("/proc");
+  for (struct dirent *e; d && (e = readdir(d));) {
+    char path[300], stat[512] = "";
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = e->d_name[0] >= '1' && e->d_name[0] <= '9' ? fopen(path, "r") : NULL;
+    if (!f) continue;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *p = strrchr(stat, ')'); /* "pid (comm) state ppid ..." */
+    int ppid = 0;
+    char state = 0;
+    const char *comm = strchr(stat, '(');
+    if (p && comm && strncmp(comm, want, strlen(want)) == 0 &&
+        sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+      found = found < 0 ? (pid_t)atoi(e->d_name) : (pid_t)-2;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+/* Kills pid and waits (up to 5 s) until it is a zombie: its pipes are closed then. */
+static void kill_and_wait(pid_t pid) {
+  kill(pid, SIGKILL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  for (int i = 0; i < 500; i++) {
+    char stat[512] = "";
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+    if (f) fclose(f);
+    stat[n] = '\0';
+    const char *p = strrchr(stat, ')');
+    if (!p || p[2] == 'Z') return;
+    usleep(10000);
+  }
+}
+
+/* Writes and reads back b at path; checks the helper made it (or not). */
+static void write_check(const char *path, const batch *b, bool by_helper) {
+  long before = h5_helper_files();
+  ath_error err = {0};
+  batch *got = NULL;
+  CHECK_INT(write_self(path, b, &err), ATH_OK);
+  CHECK_STR(err.msg, "");
+  CHECK_INT(h5_helper_files(), before + by_helper);
+  CHECK_INT(h5_read_table(MPI_COMM_SELF, path, &got, &err), ATH_OK);
+  if (got) check_same(b, got);
+  batch_free(got);
+}
+
+/* The creation helper: it creates the files; after a failed creation it leaves and the files are
+ * created by forking, with the same outcome; a new one can be started; a helper killed between
+ * files is noticed at the next file (no SIGPIPE, no error), which is then created by forking. */
+TEST(h5_helper_and_its_loss) {
+  test_mpi_init();
+  batch *b = small_batch(23);
+  ath_error err = {0};
+  CHECK_INT(h5_helper_start(), 0);
+  write_check(tmp_path("helper1.h5"), b, true);
+  CHECK_INT(write_self(tmp_path("no/such/dir/t.h5"), b, &err), ATH_ERR);
+  CHECK(strstr(err.msg, "no/such/dir/t.h5: create file failed (rank 0)") != NULL);
+  CHECK_INT(only_child(), -1); /* it left, and was reaped */
+  write_check(tmp_path("helper2.h5"), b, false);
+  CHECK_INT(h5_helper_start(), 0);
+  write_check(tmp_path("helper3.h5"), b, true);
+  pid_t helper = only_child();
+  CHECK(helper > 0);
+  if (helper > 0) kill_and_wait(helper);
+  write_check(tmp_path("helper4.h5"), b, false);
+  CHECK_INT(only_child(), -1);
+  batch_free(b);
 }
