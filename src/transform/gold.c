@@ -464,6 +464,14 @@ void gold_agg_free(gold_agg *a) {
   free(a);
 }
 
+/* Frees the bio index of a (no gold_agg_add after it); its groups stay. */
+static void drop_bio(gold_agg *a) {
+  free(a->bs);
+  free(a->tab);
+  free(a->next);
+  a->bs = NULL, a->tab = NULL, a->next = NULL, a->bio = NULL;
+}
+
 int64_t gold_agg_groups(const gold_agg *a) {
   return a->g.keys->nrows;
 }
@@ -674,12 +682,13 @@ int gold_agg_load(gold_agg *a, const uint8_t *p, size_t n, bool add, ath_error *
 
 static const field_def PARTIAL_FIELDS[1] = {{"group", COL_STRING, false}};
 
-/* Sends every partial aggregate of a to rank 0 (one portable record a row, in bounded rounds)
- * and adds them there into merged (rank 0 only; other ranks' merged stays empty). */
-static int merge_to_root(MPI_Comm comm, const gold_agg *a, size_t round_bytes, gold_agg *merged,
-                         ath_error *err) {
+/* Adds every other rank's partial aggregates into rank 0's own (a): one portable record a row,
+ * sent in bounded rounds; rank 0's records stay where they are. */
+static int merge_to_root(MPI_Comm comm, gold_agg *a, size_t round_bytes, ath_error *err) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
   batch *part = batch_new(PARTIAL_FIELDS, 1), *got = NULL;
-  int64_t n = a->g.keys->nrows;
+  int64_t n = rank == 0 ? 0 : a->g.keys->nrows;
   le_buf rec = {0};
   for (int64_t i = 0; i < n; i++) {
     rec.len = 0;
@@ -692,10 +701,10 @@ static int merge_to_root(MPI_Comm comm, const gold_agg *a, size_t round_bytes, g
   int rc = shuffle_batch(comm, part, dest, round_bytes, &got, err);
   free(dest);
   batch_free(part);
-  for (int64_t i = 0; rc == ATH_OK && i < got->nrows; i++) {
+  for (int64_t i = 0; rc == ATH_OK && rank == 0 && i < got->nrows; i++) {
     size_t len;
     const uint8_t *p = col_str(&got->cols[0], i, &len);
-    rc = gold_agg_load(merged, p, len, true, err);
+    rc = gold_agg_load(a, p, len, true, err);
   }
   batch_free(got);
   return rc;
@@ -766,7 +775,7 @@ batch *gold_agg_rows(const gold_agg *a, bool changed_only, int64_t timestamp_us)
 int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t timestamp_us,
                  size_t round_bytes, batch **gold, gold_stats *stats, ath_error *err) {
   batch *R = NULL, *B = NULL;
-  gold_agg *local = NULL, *merged = NULL;
+  gold_agg *local = NULL;
   int64_t orphans = 0, bio_null = 0, joined = 0, cnt[2] = {0, 0}, all[2] = {0, 0};
   int rank = 0, rc;
   MPI_Comm_rank(comm, &rank);
@@ -781,29 +790,26 @@ int gold_compute(MPI_Comm comm, const batch *results, const batch *bio, int64_t 
   if (rc != ATH_OK) goto out;
   rc = gold_agg_new(B, &local, err);
   if (rc == ATH_OK) rc = gold_agg_add(local, R, &joined, &orphans, err);
-  if (rc == ATH_OK) rc = gold_agg_new(NULL, &merged, err);
   if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   proj_free(R, rview);
   R = NULL;
-  rc = merge_to_root(comm, local, round_bytes, merged, err);
-  gold_agg_free(local);
-  local = NULL;
+  drop_bio(local);
   proj_free(B, bview);
   B = NULL;
+  rc = merge_to_root(comm, local, round_bytes, err);
   if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
   cnt[0] = joined;
   cnt[1] = orphans;
   rc = ATH_MPI(MPI_Allreduce(cnt, all, 2, MPI_INT64_T, MPI_SUM, comm), err);
   stats->joined_rows = all[0];
   stats->results_without_bio = all[1];
-  stats->groups = gold_agg_groups(merged);
+  stats->groups = gold_agg_groups(local);
   if (rc == ATH_OK) rc = ATH_MPI(MPI_Bcast(&stats->groups, 1, MPI_INT64_T, 0, comm), err);
   if ((rc = ath_agree(comm, rc, err)) != ATH_OK) goto out;
-  *gold = rank == 0 ? gold_agg_rows(merged, false, timestamp_us) : batch_new(GOLD_FIELDS, 8);
+  *gold = rank == 0 ? gold_agg_rows(local, false, timestamp_us) : batch_new(GOLD_FIELDS, 8);
 out:
   proj_free(R, rview);
   proj_free(B, bview);
   gold_agg_free(local);
-  gold_agg_free(merged);
   return rc;
 }
