@@ -226,7 +226,8 @@ static const command *find_command(const char *name) {
  * the outcome, rank 0 prints the message. */
 static int run_mpi(const command *cmd, cli_args *a, int *argc, char ***argv) {
   h5_helper_start(); /* while the process is small, and before MPI_Init */
-  MPI_Init(argc, argv);
+  int provided;      /* FUNNELED: the HDF5 writer's side job runs on a thread, which calls no MPI */
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

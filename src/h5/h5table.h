@@ -80,8 +80,8 @@ typedef struct h5_io {
 
 #define H5_PIECE_BYTES_DEFAULT ((size_t)1 << 30)
 
-/* Local work a rank does while the others write their raw data (see h5_write_table_with):
- * run(arg, err) must not call MPI or HDF5; its result goes to status. */
+/* Local work a rank does while the raw data is written (see h5_write_table_with): run(arg,
+ * err) must not call MPI or HDF5 (it runs on another thread); its result goes to status. */
 typedef struct h5_side_job {
   int (*run)(void *arg, ath_error *err);
   void *arg;
@@ -90,10 +90,11 @@ typedef struct h5_side_job {
 } h5_side_job;
 
 /* h5_write_table that also runs `side` (if not NULL) exactly once on every rank, while the
- * file's datasets exist and the raw data is being written: odd ranks run it before writing
- * their raw data, even ranks after. Writes into one file are serialised by the kernel, so a
- * rank's side job (its Parquet part, say) overlaps another rank's HDF5 writes. The returned
- * status is the file's; the side job's is in side->status. `io` may be NULL. */
+ * file's datasets exist and the raw data is being written: on a thread of its own, alongside
+ * this rank's raw-data writes (so side->run must be safe to run beside them: it may read the
+ * batch, never change it). Where no thread can be started, odd ranks run it before writing
+ * their raw data and even ranks after, so that it overlaps another rank's writes. The
+ * returned status is the file's; the side job's is in side->status. `io` may be NULL. */
 int h5_write_table_with(MPI_Comm comm, const char *path, const batch *local,
                         const char *const *attr_keys, const char *const *attr_values, int nattrs,
                         h5_side_job *side, const h5_io *io, ath_error *err);

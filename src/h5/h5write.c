@@ -732,12 +732,22 @@ static int write_share(sink *s, const pending *d, const char *object, const h5wh
   return rc;
 }
 
+static void *side_thread(void *arg) {
+  h5_side_job *side = arg;
+  side->status = side->run(side->arg, side->err);
+  return NULL;
+}
+
 /* This rank's raw data of every dataset, with independent I/O on its own handles (no
  * collective call: a failure stops this rank only, and the ranks agree afterwards). The side
- * job runs before the data on odd ranks and after it on even ones, so that while one rank
- * copies its data into the file another does its side job. */
+ * job runs meanwhile on a thread of its own (it makes no MPI or HDF5 call; this thread makes
+ * every MPI call): the raw data mostly waits on the device while the side job computes. Where
+ * no thread can be started, it runs before the data on odd ranks and after it on even ones, so
+ * that while one rank copies its data into the file another does its side job. */
 static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
-  if (side && w->rank % 2 == 1) side->status = side->run(side->arg, side->err);
+  pthread_t th;
+  bool threaded = side && pthread_create(&th, NULL, side_thread, side) == 0;
+  if (side && !threaded && w->rank % 2 == 1) side->status = side->run(side->arg, side->err);
   sink s = {.fh = MPI_FILE_NULL, .dfd = -1, .tmp = xmalloc((size_t)1 << 20)};
   char path[4200];
   snprintf(path, sizeof path, "%s", w->path);
@@ -772,7 +782,10 @@ static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
     rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d)", w->path, w->rank);
   free(s.bounce);
   free(s.tmp);
-  if (side && w->rank % 2 == 0) side->status = side->run(side->arg, side->err);
+  if (threaded)
+    pthread_join(th, NULL);
+  else if (side && w->rank % 2 == 0)
+    side->status = side->run(side->arg, side->err);
   return rc;
 }
 

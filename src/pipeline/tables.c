@@ -148,8 +148,9 @@ int pipeline_write_table(pipeline_ctx *c, const char *layer, const char *table, 
 
   ath_error local_err = {0};
   parquet_job pj = {.c = c, .t = &t, .local = mine, .total = total};
-  /* With both formats the Parquet part is written inside the collective HDF5 write, while the
-   * other ranks copy their HDF5 data (see h5_write_table_with). */
+  /* With both formats the Parquet part is written inside the collective HDF5 write, on a
+   * thread beside this rank's HDF5 data writes (see h5_write_table_with); the HDF5 timing is
+   * what the write took beyond the Parquet part. */
   bool together = c->o->parquet && c->o->hdf5 && !single_writer;
   if (c->o->parquet && !together) rc = run_parquet_job(&pj, &local_err);
   if (c->o->hdf5) {
