@@ -775,6 +775,15 @@ static int write_raw(const plan *pl, h5_side_job *side, const h5where *w) {
     snprintf(object, sizeof object, "%s%s/%s", d->group[0] ? "/" : "", d->group, d->name);
     rc = write_share(&s, d, object, w);
   }
+  /* Durable before the ranks agree (as Parquet parts are): a rank's sync flushes the file's
+   * dirty bytes so far, its own writes and the metadata written before them included. */
+  int src = rc == ATH_OK && s.fh != MPI_FILE_NULL ? MPI_File_sync(s.fh) : MPI_SUCCESS;
+  if (src != MPI_SUCCESS) {
+    char why[MPI_MAX_ERROR_STRING];
+    int len;
+    MPI_Error_string(src, why, &len);
+    rc = ath_fail(w->err, ATH_ERR, "%s: sync failed (rank %d): %s", w->path, w->rank, why);
+  }
   if (s.dfd >= 0 && close(s.dfd) != 0 && rc == ATH_OK)
     rc = ath_fail(w->err, ATH_ERR, "%s: close failed (rank %d): %s", w->path, w->rank,
                   strerror(errno));
