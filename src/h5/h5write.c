@@ -3,6 +3,7 @@
  * serial HDF5, every rank writes its raw data with independent MPI-IO). */
 #include "h5/h5table.h"
 #include "core/agree.h"
+#include "core/bytes.h"
 #include "h5/h5util.h"
 
 #include <errno.h>
@@ -297,6 +298,42 @@ static bool pipe_io(bool write_it, int fd, void *p, size_t n) {
   return true;
 }
 
+/* The reply of whoever ran create_file (the forked child or the helper): its status, its
+ * message and every dataset's offset. */
+static bool send_reply(int fd, int32_t st, const char *msg, const plan *pl) {
+  bool ok = pipe_io(true, fd, &st, sizeof st) && pipe_io(true, fd, (void *)msg, ATH_ERRMSG_MAX);
+  for (int i = 0; ok && i < pl->nds; i++)
+    ok = pipe_io(true, fd, &pl->ds[i].offset, sizeof pl->ds[i].offset);
+  return ok;
+}
+
+/* Reads a reply into *st, msg (ATH_ERRMSG_MAX bytes, NUL-terminated) and pl's offsets; false
+ * when it ended early. */
+static bool read_reply(int fd, int32_t *st, char *msg, plan *pl) {
+  bool ok = pipe_io(false, fd, st, sizeof *st) && pipe_io(false, fd, msg, ATH_ERRMSG_MAX);
+  for (int i = 0; ok && i < pl->nds; i++)
+    ok = pipe_io(false, fd, &pl->ds[i].offset, sizeof pl->ds[i].offset);
+  msg[ATH_ERRMSG_MAX - 1] = '\0';
+  return ok;
+}
+
+/* Waits for child pid; returns its wait status. */
+static int reap(pid_t pid) {
+  int wst = 0;
+  while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
+  }
+  return wst;
+}
+
+/* The error for a creating process that ended without a whole reply (wait status wst). */
+static int creator_lost(int wst, const h5where *w) {
+  if (WIFSIGNALED(wst))
+    return ath_fail(w->err, ATH_ERR,
+                    "%s: HDF5 crashed (signal %d) while creating the file (rank %d)", w->path,
+                    WTERMSIG(wst), w->rank);
+  return ath_fail(w->err, ATH_ERR, "%s: creating the file failed (rank %d)", w->path, w->rank);
+}
+
 /* The file-creation helper. create_file runs in a process of its own (see create_file_isolated);
  * forking rank 0 itself for that, once per file, is costly when rank 0 holds gigabytes: the fork
  * copies its page tables and every page rank 0 writes afterwards takes a copy-on-write fault.
@@ -312,54 +349,26 @@ static struct {
   long files;
 } helper;
 
-/* A growing byte buffer for the request. */
-typedef struct wbuf {
-  char *p;
-  size_t n, cap;
-} wbuf;
-
-static void put(wbuf *o, const void *p, size_t n) {
-  grow_array((void **)&o->p, &o->cap, o->n + n, 1);
-  memcpy(o->p + o->n, p, n);
-  o->n += n;
+/* The request is a le_buf of i64s and strings (length, bytes, NUL), read back with le_reader. */
+static void put_i64(le_buf *o, int64_t v) {
+  le_put(o, (uint64_t)v, 8);
 }
 
-static void put_i64(wbuf *o, int64_t v) {
-  put(o, &v, sizeof v);
+static void put_str(le_buf *o, const char *s) {
+  size_t n = strlen(s);
+  put_i64(o, (int64_t)n);
+  le_put_bytes(o, s, n + 1);
 }
 
-static void put_str(wbuf *o, const char *s) {
-  int64_t n = (int64_t)strlen(s);
-  put_i64(o, n);
-  put(o, s, (size_t)n + 1);
+static int64_t take_i64(le_reader *in) {
+  return (int64_t)le_get(in, 8);
 }
 
-/* Reads from a request; a malformed one sets bad and yields zeros / "". */
-typedef struct rbuf {
-  const char *p;
-  size_t n, at;
-  bool bad;
-} rbuf;
-
-static const void *take(rbuf *in, size_t n) {
-  if (in->bad || n > in->n - in->at) {
-    in->bad = true;
-    return NULL;
-  }
-  in->at += n;
-  return in->p + in->at - n;
-}
-
-static int64_t take_i64(rbuf *in) {
-  int64_t v = 0;
-  const void *p = take(in, sizeof v);
-  if (p) memcpy(&v, p, sizeof v);
-  return v;
-}
-
-static const char *take_str(rbuf *in) {
+/* A string of the request; a malformed one sets bad and yields "". */
+static const char *take_str(le_reader *in) {
   int64_t n = take_i64(in);
-  const char *s = n >= 0 && (uint64_t)n < in->n ? take(in, (size_t)n + 1) : NULL;
+  const char *s =
+      n >= 0 && (uint64_t)n < in->n ? (const char *)le_get_bytes(in, (size_t)n + 1) : NULL;
   if (!s || s[n] != '\0') {
     in->bad = true;
     return "";
@@ -380,7 +389,7 @@ static hid_t ftype_of(int64_t code) {
 }
 
 /* The request for create_file(b, lay, keys, values, nattrs, pl, w). */
-static void encode_request(wbuf *o, const batch *b, const layout *lay, const char *const *keys,
+static void encode_request(le_buf *o, const batch *b, const layout *lay, const char *const *keys,
                            const char *const *values, int nattrs, const plan *pl,
                            const h5where *w) {
   put_i64(o, 0); /* length, filled below */
@@ -405,13 +414,13 @@ static void encode_request(wbuf *o, const batch *b, const layout *lay, const cha
     put_i64(o, ftype_code(pl->ds[i].ftype));
     put_i64(o, pl->ds[i].total);
   }
-  int64_t len = (int64_t)(o->n - sizeof len);
+  int64_t len = (int64_t)(o->len - sizeof len);
   memcpy(o->p, &len, sizeof len);
 }
 
 /* Decodes a request and runs create_file; the reply is the status, the message and every
  * dataset's offset (as the forked child writes them). Returns the status. */
-static int serve_request(rbuf *in, int fd) {
+static int serve_request(le_reader *in, int fd) {
   ath_error err = {0};
   h5where w = {.err = &err};
   w.path = take_str(in);
@@ -445,9 +454,7 @@ static int serve_request(rbuf *in, int fd) {
   }
   int32_t st = in->bad ? ath_fail(&err, ATH_ERR, "%s: malformed request to the HDF5 helper", w.path)
                        : create_file(&b, &lay, keys, values, (int)nattrs, &pl, &w);
-  bool ok = pipe_io(true, fd, &st, sizeof st) && pipe_io(true, fd, err.msg, sizeof err.msg);
-  for (int i = 0; ok && i < pl.nds; i++)
-    ok = pipe_io(true, fd, &pl.ds[i].offset, sizeof pl.ds[i].offset);
+  bool ok = send_reply(fd, st, err.msg, &pl);
   free(keys);
   free(values);
   free(b.cols);
@@ -461,9 +468,9 @@ static void serve(int req, int rep) {
   for (;;) {
     int64_t len;
     if (!pipe_io(false, req, &len, sizeof len) || len < 0 || len > ((int64_t)1 << 30)) _exit(0);
-    char *p = xmalloc((size_t)len + 1);
+    uint8_t *p = xmalloc((size_t)len + 1);
     if (!pipe_io(false, req, p, (size_t)len)) _exit(0);
-    rbuf in = {.p = p, .n = (size_t)len};
+    le_reader in = {.p = p, .n = (size_t)len};
     int st = serve_request(&in, rep);
     free(p);
     if (st != ATH_OK) _exit(1);
@@ -510,9 +517,7 @@ long h5_helper_files(void) {
 static int helper_stop(void) {
   close(helper.req);
   close(helper.rep);
-  int wst = 0;
-  while (waitpid(helper.pid, &wst, 0) < 0 && errno == EINTR) {
-  }
+  int wst = reap(helper.pid);
   helper.pid = 0;
   return wst;
 }
@@ -521,12 +526,12 @@ static int helper_stop(void) {
 
 /* Writes the request with SIGPIPE blocked (a helper that has gone away must not kill rank 0);
  * false when the helper no longer reads. */
-static bool send_request(const wbuf *o) {
+static bool send_request(const le_buf *o) {
   sigset_t pipe_sig, old;
   sigemptyset(&pipe_sig);
   sigaddset(&pipe_sig, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
-  bool ok = pipe_io(true, helper.req, o->p, o->n);
+  bool ok = pipe_io(true, helper.req, o->p, o->len);
   if (!ok && errno == EPIPE) {
     struct timespec zero = {0, 0};
     while (sigtimedwait(&pipe_sig, NULL, &zero) < 0 && errno == EINTR) {
@@ -541,7 +546,7 @@ static bool send_request(const wbuf *o) {
 static int create_file_by_helper(const batch *b, const layout *lay, const char *const *keys,
                                  const char *const *values, int nattrs, plan *pl,
                                  const h5where *w) {
-  wbuf o = {0};
+  le_buf o = {0};
   encode_request(&o, b, lay, keys, values, nattrs, pl, w);
   bool sent = send_request(&o);
   free(o.p);
@@ -551,19 +556,7 @@ static int create_file_by_helper(const batch *b, const layout *lay, const char *
   }
   int32_t st = ATH_ERR;
   char msg[ATH_ERRMSG_MAX] = "";
-  bool ok =
-      pipe_io(false, helper.rep, &st, sizeof st) && pipe_io(false, helper.rep, msg, sizeof msg);
-  for (int i = 0; ok && i < pl->nds; i++)
-    ok = pipe_io(false, helper.rep, &pl->ds[i].offset, sizeof pl->ds[i].offset);
-  msg[sizeof msg - 1] = '\0';
-  if (!ok) {
-    int wst = helper_stop();
-    if (WIFSIGNALED(wst))
-      return ath_fail(w->err, ATH_ERR,
-                      "%s: HDF5 crashed (signal %d) while creating the file (rank %d)", w->path,
-                      WTERMSIG(wst), w->rank);
-    return ath_fail(w->err, ATH_ERR, "%s: creating the file failed (rank %d)", w->path, w->rank);
-  }
+  if (!read_reply(helper.rep, &st, msg, pl)) return creator_lost(helper_stop(), w);
   if (st != ATH_OK) {
     helper_stop(); /* it leaves after a failure */
     return ath_fail(w->err, st, "%s", msg);
@@ -596,29 +589,15 @@ static int create_file_isolated(const batch *b, const layout *lay, const char *c
   if (pid == 0) {
     close(fds[0]);
     int32_t st = create_file(b, lay, keys, values, nattrs, pl, w);
-    bool ok = pipe_io(true, fds[1], &st, sizeof st) &&
-              pipe_io(true, fds[1], w->err->msg, sizeof w->err->msg);
-    for (int i = 0; ok && i < pl->nds; i++)
-      ok = pipe_io(true, fds[1], &pl->ds[i].offset, sizeof pl->ds[i].offset);
-    _exit(ok ? 0 : 1);
+    _exit(send_reply(fds[1], st, w->err->msg, pl) ? 0 : 1);
   }
   close(fds[1]);
   int32_t st = ATH_ERR;
   char msg[ATH_ERRMSG_MAX] = "";
-  bool ok = pipe_io(false, fds[0], &st, sizeof st) && pipe_io(false, fds[0], msg, sizeof msg);
-  for (int i = 0; ok && i < pl->nds; i++)
-    ok = pipe_io(false, fds[0], &pl->ds[i].offset, sizeof pl->ds[i].offset);
+  bool ok = read_reply(fds[0], &st, msg, pl);
   close(fds[0]);
-  int wst = 0;
-  while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
-  }
-  msg[sizeof msg - 1] = '\0';
-  if (!ok && WIFSIGNALED(wst))
-    return ath_fail(w->err, ATH_ERR,
-                    "%s: HDF5 crashed (signal %d) while creating the file (rank %d)", w->path,
-                    WTERMSIG(wst), w->rank);
-  if (!ok)
-    return ath_fail(w->err, ATH_ERR, "%s: creating the file failed (rank %d)", w->path, w->rank);
+  int wst = reap(pid);
+  if (!ok) return creator_lost(wst, w);
   if (st != ATH_OK) return ath_fail(w->err, st, "%s", msg);
   return ATH_OK;
 }
